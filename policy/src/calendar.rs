@@ -14,13 +14,21 @@ pub fn add_months(day: NaiveDate, n: i32) -> NaiveDate {
     } else {
         day.checked_sub_months(months)
     };
-    moved.unwrap_or(if n >= 0 { NaiveDate::MAX } else { NaiveDate::MIN })
+    moved.unwrap_or(if n >= 0 {
+        NaiveDate::MAX
+    } else {
+        NaiveDate::MIN
+    })
 }
 
 /// The same day `n` days later, saturating at chrono's date range.
 pub fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
     day.checked_add_signed(chrono::TimeDelta::days(n))
-        .unwrap_or(if n >= 0 { NaiveDate::MAX } else { NaiveDate::MIN })
+        .unwrap_or(if n >= 0 {
+            NaiveDate::MAX
+        } else {
+            NaiveDate::MIN
+        })
 }
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
@@ -93,7 +101,14 @@ mod tests {
 
     #[test]
     fn dates_are_strict_iso_calendar_dates() {
-        for bad in ["2025-02-30", "2025-2-01", "20250201", "2025-02-01T00:00", " 2025-02-01", "２０２５-02-01"] {
+        for bad in [
+            "2025-02-30",
+            "2025-2-01",
+            "20250201",
+            "2025-02-01T00:00",
+            " 2025-02-01",
+            "２０２５-02-01",
+        ] {
             assert_eq!(parse_date(bad), Err(crate::Error::InvalidDate), "{bad:?}");
         }
     }

@@ -221,13 +221,22 @@ mod tests {
     fn anything_else_is_outside_jinhua() {
         let hangzhou: DistrictCode = "330102".parse().unwrap();
         assert!(!hangzhou.is_jinhua());
-        assert_eq!("330102".parse::<District>(), Err(Error::DistrictNotInJinhua));
+        assert_eq!(
+            "330102".parse::<District>(),
+            Err(Error::DistrictNotInJinhua)
+        );
     }
 
     #[test]
     fn a_district_code_is_exactly_six_digits() {
-        for bad in ["", "33070", "3307021", "33070a", "+33070", "033070", " 330702"] {
-            assert_eq!(bad.parse::<DistrictCode>(), Err(Error::InvalidDistrict), "{bad:?}");
+        for bad in [
+            "", "33070", "3307021", "33070a", "+33070", "033070", " 330702",
+        ] {
+            assert_eq!(
+                bad.parse::<DistrictCode>(),
+                Err(Error::InvalidDistrict),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -28,8 +28,16 @@ pub enum Error {
     /// An endorsement history containing an endorsement made before its window opened.
     #[error("endorsement_too_early: an endorsement precedes its window")]
     EndorsementTooEarly,
+    /// A declared registration start after the day of declaration (SPEC §1.1).
+    #[error("start_in_future: a registration cannot start in the future")]
+    StartInFuture,
+    /// A declared registration start more than 30 days before the day of declaration (SPEC §1.1).
+    #[error("start_too_far_in_past: a registration may start at most 30 days in the past")]
+    StartTooFarInPast,
     /// A permit number not of the form `DDDDDD-YYYY-NNNNNN` with a Jinhua district.
-    #[error("invalid_permit_number: a permit number is district-year-sequence, e.g. 330782-2026-000123")]
+    #[error(
+        "invalid_permit_number: a permit number is district-year-sequence, e.g. 330782-2026-000123"
+    )]
     InvalidPermitNumber,
     /// The input could not be read as the JSON contract.
     #[error("invalid_input: the input does not match the contract")]
@@ -48,6 +56,8 @@ impl Error {
             Error::LapseEndsBeforeStart => "lapse_ends_before_start",
             Error::EndorsementOutOfOrder => "endorsement_out_of_order",
             Error::EndorsementTooEarly => "endorsement_too_early",
+            Error::StartInFuture => "start_in_future",
+            Error::StartTooFarInPast => "start_too_far_in_past",
             Error::InvalidPermitNumber => "invalid_permit_number",
             Error::InvalidInput => "invalid_input",
         }

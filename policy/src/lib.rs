@@ -1,15 +1,35 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+mod application;
 pub mod calendar;
+mod continuity;
+mod contract;
+mod coverage;
 mod district;
+mod endorsement;
 mod error;
 mod period;
 mod permit_number;
+mod registration;
+mod report;
 
+pub use application::{
+    Application, Basis, REQUIRED_CONTINUOUS_MONTHS, UnmetCondition, check_application,
+};
+pub use continuity::Continuity;
+pub use contract::{ReportRequest, parse_report_request};
 pub use district::{District, DistrictCode};
+pub use endorsement::{EndorsementCalendar, Timing};
 pub use error::{Error, Result};
 pub use period::{Lapse, Period};
 pub use permit_number::PermitNumber;
+pub use registration::{MAX_BACKDATED_DAYS, check_declared_start};
+pub use report::{
+    Blocker, PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, Thresholds, report,
+};

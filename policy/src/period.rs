@@ -20,7 +20,11 @@ impl Period {
     pub fn new(district: DistrictCode, start: NaiveDate, end: Option<NaiveDate>) -> Result<Self> {
         match end {
             Some(end) if end < start => Err(Error::PeriodEndsBeforeStart),
-            _ => Ok(Period { district, start, end }),
+            _ => Ok(Period {
+                district,
+                start,
+                end,
+            }),
         }
     }
 
@@ -45,7 +49,6 @@ impl Period {
     }
 }
 
-
 /// A time the permit's use was suspended for want of endorsement: `[from, until)`, `until` being
 /// the day of the late endorsement, `None` while still unendorsed (SPEC §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -60,6 +63,14 @@ impl Lapse {
         match until {
             Some(until) if until < from => Err(Error::LapseEndsBeforeStart),
             _ => Ok(Lapse { from, until }),
+        }
+    }
+
+    /// The closed lapse between two days, whichever order they come in.
+    pub(crate) fn closed(a: NaiveDate, b: NaiveDate) -> Self {
+        Lapse {
+            from: a.min(b),
+            until: Some(a.max(b)),
         }
     }
 
@@ -78,4 +89,3 @@ impl Lapse {
         self.from <= day && self.until.is_none_or(|until| day < until)
     }
 }
-

@@ -25,7 +25,11 @@ impl PermitNumber {
         if !(1000..=9999).contains(&year) || !(1..=Self::MAX_SEQUENCE).contains(&sequence) {
             return Err(Error::InvalidPermitNumber);
         }
-        Ok(PermitNumber { district, year, sequence })
+        Ok(PermitNumber {
+            district,
+            year,
+            sequence,
+        })
     }
 
     /// The issuing district.
@@ -62,7 +66,13 @@ impl PermitNumber {
 
 impl fmt::Display for PermitNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{:04}-{:06}", self.district.code(), self.year, self.sequence)
+        write!(
+            f,
+            "{}-{:04}-{:06}",
+            self.district.code(),
+            self.year,
+            self.sequence
+        )
     }
 }
 
@@ -71,7 +81,8 @@ impl FromStr for PermitNumber {
 
     fn from_str(s: &str) -> Result<Self> {
         let mut parts = s.split('-');
-        let (Some(d), Some(y), Some(n), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(d), Some(y), Some(n), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Error::InvalidPermitNumber);
         };
@@ -94,7 +105,9 @@ impl Serialize for PermitNumber {
 
 impl<'de> Deserialize<'de> for PermitNumber {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -114,8 +127,20 @@ mod tests {
 
     #[test]
     fn malformed_permit_numbers_are_refused() {
-        for bad in ["", "330782-2026-123", "330102-2026-000123", "330782-26-000123", "330782-2026-000000", "330782-2026-000123-1", "330782_2026_000123"] {
-            assert_eq!(bad.parse::<PermitNumber>(), Err(Error::InvalidPermitNumber), "{bad:?}");
+        for bad in [
+            "",
+            "330782-2026-123",
+            "330102-2026-000123",
+            "330782-26-000123",
+            "330782-2026-000000",
+            "330782-2026-000123-1",
+            "330782_2026_000123",
+        ] {
+            assert_eq!(
+                bad.parse::<PermitNumber>(),
+                Err(Error::InvalidPermitNumber),
+                "{bad:?}"
+            );
         }
         assert!(PermitNumber::from_u64(u64::MAX).is_err());
     }

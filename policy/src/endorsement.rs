@@ -1,0 +1,143 @@
+//! The endorsement calendar (SPEC §1.4; decree 663 art. 10): anniversaries, the window before each,
+//! and the lapses that late endorsements leave.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::calendar::add_months;
+use crate::{Error, Lapse, Result};
+
+/// Where a day falls relative to the permit's next anniversary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "timing", rename_all = "snake_case")]
+pub enum Timing {
+    /// Before the window: an endorsement is refused; it opens on `window_opens`.
+    Early {
+        /// First day of the window, `add_months(anniversary, -1)`.
+        window_opens: NaiveDate,
+        /// The anniversary the window precedes.
+        anniversary: NaiveDate,
+    },
+    /// In `[add_months(anniversary, -1), anniversary)`: accepted, validity moves to `next`.
+    InWindow {
+        /// The anniversary being endorsed.
+        anniversary: NaiveDate,
+        /// The validity end after endorsement, the following anniversary.
+        next: NaiveDate,
+    },
+    /// On or after the anniversary: accepted late, the lapse `[anniversary, day)` is recorded and
+    /// anniversaries count from the endorsement day.
+    Late {
+        /// The anniversary that passed.
+        anniversary: NaiveDate,
+        /// The lapse the late endorsement closes.
+        lapse: Lapse,
+        /// The validity end after endorsement, `day + 1 year`.
+        next: NaiveDate,
+    },
+}
+
+/// The endorsement history of one permit, replayed: anniversaries are `anchor + k years`, the
+/// anchor being the issue date until a late endorsement on day L makes it L.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndorsementCalendar {
+    issued: NaiveDate,
+    anchor: NaiveDate,
+    years: i32,
+    last_endorsed: Option<NaiveDate>,
+    closed_lapses: Vec<Lapse>,
+}
+
+impl EndorsementCalendar {
+    /// The calendar of a permit issued on `issued` and endorsed on `endorsements` (in order).
+    /// Refused when an endorsement precedes the issue date or the one before it
+    /// (`endorsement_out_of_order`), or came before its window (`endorsement_too_early`).
+    pub fn new(issued: NaiveDate, endorsements: &[NaiveDate]) -> Result<Self> {
+        let mut calendar = EndorsementCalendar {
+            issued,
+            anchor: issued,
+            years: 1,
+            last_endorsed: None,
+            closed_lapses: Vec::new(),
+        };
+        for &day in endorsements {
+            if day < calendar.last_endorsed.unwrap_or(issued) {
+                return Err(Error::EndorsementOutOfOrder);
+            }
+            calendar
+                .endorse(day)
+                .map_err(|_| Error::EndorsementTooEarly)?;
+        }
+        Ok(calendar)
+    }
+
+    /// The issue date.
+    pub fn issued(&self) -> NaiveDate {
+        self.issued
+    }
+
+    /// The last endorsement, if any.
+    pub fn last_endorsed(&self) -> Option<NaiveDate> {
+        self.last_endorsed
+    }
+
+    /// The next anniversary: the end of validity (exclusive) as things stand.
+    pub fn next_anniversary(&self) -> NaiveDate {
+        add_months(self.anchor, self.years.saturating_mul(12))
+    }
+
+    /// Whether the permit's use is suspended on `day` for want of endorsement.
+    pub fn is_overdue_on(&self, day: NaiveDate) -> bool {
+        day >= self.next_anniversary()
+    }
+
+    /// Where `day` falls: early, in the window or late.
+    pub fn timing(&self, day: NaiveDate) -> Timing {
+        let anniversary = self.next_anniversary();
+        let window_opens = add_months(anniversary, -1);
+        if day < window_opens {
+            Timing::Early {
+                window_opens,
+                anniversary,
+            }
+        } else if day < anniversary {
+            Timing::InWindow {
+                anniversary,
+                next: add_months(self.anchor, (self.years + 1) * 12),
+            }
+        } else {
+            Timing::Late {
+                anniversary,
+                lapse: Lapse::closed(anniversary, day),
+                next: add_months(day, 12),
+            }
+        }
+    }
+
+    /// Endorses on `day`: the timing it was accepted with, or `Err` with the early timing (whose
+    /// dates tell when to come back).
+    pub fn endorse(&mut self, day: NaiveDate) -> std::result::Result<Timing, Timing> {
+        let timing = self.timing(day);
+        match timing {
+            Timing::Early { .. } => return Err(timing),
+            Timing::InWindow { .. } => self.years += 1,
+            Timing::Late { lapse, .. } => {
+                self.closed_lapses.push(lapse);
+                self.anchor = day;
+                self.years = 1;
+            }
+        }
+        self.last_endorsed = Some(day);
+        Ok(timing)
+    }
+
+    /// The lapses as of `as_of`: each closed by a late endorsement, and the open one
+    /// `[anniversary, null)` if the next anniversary has passed unendorsed.
+    pub fn lapses(&self, as_of: NaiveDate) -> Vec<Lapse> {
+        let mut lapses = self.closed_lapses.clone();
+        if self.is_overdue_on(as_of) {
+            lapses.extend(Lapse::new(self.next_anniversary(), None));
+        }
+        lapses
+    }
+}
