@@ -1,0 +1,421 @@
+//! The permit credential (SPEC §2): CWT claims (RFC 8392) in a COSE_Sign1 signed by the issuing
+//! district's key, `kid` in the protected header.
+//!
+//! Claims: 2 `sub` permit number (as the integer `PermitNumber::to_u64`), 6 `iat`, 4 `exp`, 8 `cnf`
+//! (RFC 8747, `{1: COSE_Key}` with an OKP Ed25519 key, RFC 9053 §7.2), 65535 `status`
+//! (draft-ietf-oauth-status-list, `{"status_list": {"idx", "uri"}}`) and the private claim -70000
+//! (see [`PRIVATE_CLAIM`]). There is no `iss`: the `kid` names the district (see the crate README
+//! for this and every other compact-layout choice).
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use ciborium::Value;
+use policy::calendar::{epoch_day, from_epoch_day};
+use policy::{District, DistrictCode, Lapse, Period, PermitNumber};
+use serde::Serialize;
+
+use crate::cbor::{self, Map, int, uint};
+use crate::cose::{self, Sign1};
+use crate::keys::{KeyId, VerifyingKey, public_key_from_bytes, serialize_opt_key};
+use crate::masked_id::MaskedIdNumber;
+use crate::{Error, Result, Signer};
+
+/// CWT `sub` (RFC 8392 §3.1.2).
+pub const CLAIM_SUB: i64 = 2;
+/// CWT `exp`.
+pub const CLAIM_EXP: i64 = 4;
+/// CWT `iat`.
+pub const CLAIM_IAT: i64 = 6;
+/// CWT `cnf` (RFC 8747 §3.1).
+pub const CLAIM_CNF: i64 = 8;
+/// CWT `status` (draft-ietf-oauth-status-list, Referenced Token in CWT format).
+pub const CLAIM_STATUS: i64 = 65535;
+/// The private claim holding the permit's particulars: a map {1 name, 2 masked ID (10 visible
+/// characters), 3 residence district (index), 4 address, 5 periods, 6 lapses, 8 first issued day,
+/// 9 last endorsed day}; 6 and 9 are absent when empty.
+pub const PRIVATE_CLAIM: i64 = -70000;
+
+/// The longest name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 32;
+/// The longest address accepted, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 64;
+/// The longest status-list URI accepted, in characters.
+pub const MAX_URI_CHARS: usize = 256;
+/// The most residence periods (and, separately, lapses) a credential carries.
+pub const MAX_RANGES: usize = 64;
+/// The largest day number accepted (9999-12-31).
+const MAX_DAY: u64 = 2_932_896;
+
+/// Where the permit's status lives: index `index` of the status list at `uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct StatusRef {
+    /// Index in the list.
+    pub index: u32,
+    /// The list's URI (its `sub`).
+    pub uri: String,
+}
+
+/// Everything a permit credential states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PermitClaims {
+    /// The district whose key signs: always the residence district at signing time (SPEC §1.3: the
+    /// applied-to district, where the applicant is registered; §1.4: the district of registration
+    /// at endorsement). Not carried as a claim: the `kid` names it.
+    pub issuer: District,
+    /// The permit number (`sub`).
+    pub number: PermitNumber,
+    /// When this credential was signed (`iat`, whole seconds).
+    pub issued_at: DateTime<Utc>,
+    /// End of validity (`exp`): 00:00 Asia/Shanghai of the next anniversary, see [`expiry_instant`].
+    pub expires_at: DateTime<Utc>,
+    /// The holder's device key (`cnf`), absent until the holder binds one.
+    #[serde(serialize_with = "serialize_opt_key")]
+    pub holder_key: Option<VerifyingKey>,
+    /// The holder's name.
+    pub name: String,
+    /// The holder's ID number, masked.
+    pub id_number: MaskedIdNumber,
+    /// The district of residence.
+    pub residence: District,
+    /// The address, to street/community level.
+    pub address: String,
+    /// Confirmed residence registrations (SPEC §1.1).
+    pub periods: Vec<Period>,
+    /// Lapses of endorsement (SPEC §1.4).
+    pub lapses: Vec<Lapse>,
+    /// Day the permit was first issued.
+    pub first_issued: NaiveDate,
+    /// Day of the last endorsement, if any.
+    pub last_endorsed: Option<NaiveDate>,
+    /// Where the permit's status is published.
+    pub status: StatusRef,
+}
+
+/// 00:00 Asia/Shanghai (UTC+8, no daylight saving since 1991) on `anniversary`, as a UTC instant:
+/// the `exp` of a credential whose next anniversary that is (SPEC §2).
+pub fn expiry_instant(anniversary: NaiveDate) -> DateTime<Utc> {
+    let local_midnight = anniversary.and_time(NaiveTime::MIN);
+    let utc = local_midnight
+        .checked_sub_signed(TimeDelta::hours(8))
+        .unwrap_or(local_midnight);
+    utc.and_utc()
+}
+
+/// Signs the claims with the issuing district's key: the tagged COSE_Sign1 bytes of an `EP1:`.
+///
+/// Refuses claims out of range (empty or over-long texts, `exp` not after `iat`, more than
+/// [`MAX_RANGES`] periods or lapses, an issuer other than the residence district). Sub-second
+/// parts of the instants are dropped.
+pub fn issue(claims: &PermitClaims, signer: &dyn Signer) -> Result<Vec<u8>> {
+    let payload = cbor::to_vec(&encode_claims(claims)?)?;
+    let protected = cose::protected(Some(signer.key_id()), None);
+    cose::to_tagged(cose::sign(protected, payload, signer)?)
+}
+
+/// Reads the claims of a credential without checking its signature (for display; verification
+/// goes through [`crate::verify::verify`]).
+pub fn parse(cose_bytes: &[u8]) -> Result<PermitClaims> {
+    Credential::from_cose(cose_bytes).map(Credential::into_claims)
+}
+
+/// A parsed permit credential whose signature is not yet checked.
+#[derive(Debug)]
+pub struct Credential {
+    sign1: Sign1,
+    kid: KeyId,
+    claims: PermitClaims,
+}
+
+impl Credential {
+    /// Parses tagged COSE bytes (what `EP1:` carries).
+    pub fn from_cose(bytes: &[u8]) -> Result<Credential> {
+        Self::from_sign1(Sign1::from_tagged(bytes, "permit COSE_Sign1")?)
+    }
+
+    /// Parses untagged COSE bytes (what a presentation carries, see [`crate::presentation`]).
+    pub(crate) fn from_untagged(bytes: &[u8]) -> Result<Credential> {
+        Self::from_sign1(Sign1::from_untagged(bytes, "permit COSE_Sign1")?)
+    }
+
+    fn from_sign1(sign1: Sign1) -> Result<Credential> {
+        let kid = sign1.kid()?.ok_or(Error::Invalid("kid"))?;
+        if sign1.typ().is_some() {
+            return Err(Error::Malformed("permit header"));
+        }
+        let claims = decode_claims(cbor::from_slice(&sign1.payload, "permit claims")?)?;
+        Ok(Credential { sign1, kid, claims })
+    }
+
+    /// The issuing key's identifier.
+    pub fn kid(&self) -> KeyId {
+        self.kid
+    }
+
+    /// The claims.
+    pub fn claims(&self) -> &PermitClaims {
+        &self.claims
+    }
+
+    /// The claims, consuming the credential.
+    pub fn into_claims(self) -> PermitClaims {
+        self.claims
+    }
+
+    /// Checks the issuer's signature (`verify_strict`).
+    pub fn verify_signature(&self, key: &VerifyingKey) -> Result<()> {
+        self.sign1.verify(key)
+    }
+}
+
+fn check(ok: bool, what: &'static str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(what))
+    }
+}
+
+fn text_ok(t: &str, max: usize) -> bool {
+    !t.is_empty() && t.chars().count() <= max
+}
+
+fn day(d: NaiveDate, what: &'static str) -> Result<Value> {
+    let n = u64::try_from(epoch_day(d)).map_err(|_| Error::Invalid(what))?;
+    check(n <= MAX_DAY, what)?;
+    Ok(uint(n))
+}
+
+fn as_day(v: &Value, what: &'static str) -> Result<NaiveDate> {
+    let n = cbor::as_u64(v, 0..=MAX_DAY, what)?;
+    i64::try_from(n)
+        .ok()
+        .and_then(from_epoch_day)
+        .ok_or(Error::Invalid(what))
+}
+
+fn opt_day(v: Value, what: &'static str) -> Result<Option<NaiveDate>> {
+    match v {
+        Value::Null => Ok(None),
+        v => as_day(&v, what).map(Some),
+    }
+}
+
+/// A district in a period: its index (0–8) for Jinhua, the full six-digit code elsewhere.
+fn district_value(d: DistrictCode) -> Value {
+    match d.jinhua() {
+        Some(j) => uint(u64::from(j.index())),
+        None => uint(u64::from(d.value())),
+    }
+}
+
+fn as_district_code(v: &Value) -> Result<DistrictCode> {
+    let n = cbor::as_u64(v, 0..=999_999, "period district")?;
+    if let Some(d) = District::from_index(n) {
+        return Ok(d.as_code());
+    }
+    let code = u32::try_from(n)
+        .ok()
+        .and_then(|n| DistrictCode::new(n).ok())
+        .ok_or(Error::Invalid("period district"))?;
+    // A Jinhua district always travels as its index: one encoding per value.
+    check(!code.is_jinhua(), "period district")?;
+    Ok(code)
+}
+
+fn as_jinhua_index(v: &Value, what: &'static str) -> Result<District> {
+    District::from_index(cbor::as_u64(v, 0..=8, what)?).ok_or(Error::Invalid(what))
+}
+
+pub(crate) fn encode_cnf(key: &VerifyingKey) -> Value {
+    let cose_key = Value::Map(vec![
+        (int(1), int(1)),                                 // kty: OKP
+        (int(-1), int(6)),                                // crv: Ed25519
+        (int(-2), Value::Bytes(key.as_bytes().to_vec())), // x
+    ]);
+    Value::Map(vec![(int(1), cose_key)])
+}
+
+fn decode_cnf(v: Value) -> Result<VerifyingKey> {
+    let mut cnf = Map::new(v, "cnf")?;
+    let mut key = Map::new(cnf.require(1, "cnf COSE_Key")?, "cnf COSE_Key")?;
+    cnf.finish()?;
+    cbor::as_u64(&key.require(1, "cnf kty")?, 1..=1, "cnf kty (must be OKP)")?;
+    cbor::as_u64(
+        &key.require(-1, "cnf crv")?,
+        6..=6,
+        "cnf crv (must be Ed25519)",
+    )?;
+    let x = cbor::as_bytes(key.require(-2, "cnf x")?, "cnf x")?;
+    key.finish()?;
+    public_key_from_bytes(&x).map_err(|_| Error::Invalid("cnf x"))
+}
+
+fn encode_claims(c: &PermitClaims) -> Result<Value> {
+    check(
+        c.issuer == c.residence,
+        "issuer (must be the residence district)",
+    )?;
+    check(c.expires_at > c.issued_at, "exp (must be after iat)")?;
+    check(text_ok(&c.name, MAX_NAME_CHARS), "name")?;
+    check(text_ok(&c.address, MAX_ADDRESS_CHARS), "address")?;
+    check(text_ok(&c.status.uri, MAX_URI_CHARS), "status uri")?;
+    check(c.periods.len() <= MAX_RANGES, "periods (too many)")?;
+    check(c.lapses.len() <= MAX_RANGES, "lapses (too many)")?;
+    for t in [c.issued_at, c.expires_at] {
+        let secs = u64::try_from(t.timestamp()).map_err(|_| Error::Invalid("iat/exp"))?;
+        check(secs <= cbor::MAX_EPOCH_SECONDS, "iat/exp")?;
+    }
+
+    let mut periods = Vec::with_capacity(c.periods.len());
+    for p in &c.periods {
+        let end = match p.end() {
+            Some(e) => day(e, "period end")?,
+            None => Value::Null,
+        };
+        periods.push(Value::Array(vec![
+            district_value(p.district()),
+            day(p.start(), "period start")?,
+            end,
+        ]));
+    }
+
+    let mut private = vec![
+        (int(1), Value::Text(c.name.clone())),
+        (int(2), Value::Text(c.id_number.compact())),
+        (int(3), uint(u64::from(c.residence.index()))),
+        (int(4), Value::Text(c.address.clone())),
+        (int(5), Value::Array(periods)),
+    ];
+    if !c.lapses.is_empty() {
+        let mut lapses = Vec::with_capacity(c.lapses.len());
+        for l in &c.lapses {
+            let until = match l.until() {
+                Some(u) => day(u, "lapse until")?,
+                None => Value::Null,
+            };
+            lapses.push(Value::Array(vec![day(l.from(), "lapse from")?, until]));
+        }
+        private.push((int(6), Value::Array(lapses)));
+    }
+    private.push((int(8), day(c.first_issued, "first issued")?));
+    if let Some(d) = c.last_endorsed {
+        private.push((int(9), day(d, "last endorsed")?));
+    }
+
+    let status = Value::Map(vec![(
+        Value::Text("status_list".into()),
+        Value::Map(vec![
+            (Value::Text("idx".into()), uint(u64::from(c.status.index))),
+            (Value::Text("uri".into()), Value::Text(c.status.uri.clone())),
+        ]),
+    )]);
+
+    let mut claims = vec![
+        (int(CLAIM_SUB), uint(c.number.to_u64())),
+        (int(CLAIM_IAT), cbor::time(c.issued_at)),
+        (int(CLAIM_EXP), cbor::time(c.expires_at)),
+    ];
+    if let Some(k) = &c.holder_key {
+        claims.push((int(CLAIM_CNF), encode_cnf(k)));
+    }
+    claims.push((int(PRIVATE_CLAIM), Value::Map(private)));
+    claims.push((int(CLAIM_STATUS), status));
+    Ok(Value::Map(claims))
+}
+
+fn decode_claims(v: Value) -> Result<PermitClaims> {
+    let mut m = Map::new(v, "permit claims")?;
+    let number = PermitNumber::from_u64(cbor::as_u64(
+        &m.require(CLAIM_SUB, "sub")?,
+        0..=u64::MAX,
+        "sub",
+    )?)
+    .map_err(|_| Error::Invalid("sub"))?;
+    let issued_at = cbor::as_time(&m.require(CLAIM_IAT, "iat")?, "iat")?;
+    let expires_at = cbor::as_time(&m.require(CLAIM_EXP, "exp")?, "exp")?;
+    check(expires_at > issued_at, "exp (must be after iat)")?;
+    let holder_key = m.take_int(CLAIM_CNF).map(decode_cnf).transpose()?;
+
+    let mut p = Map::new(
+        m.require(PRIVATE_CLAIM, "private claim -70000")?,
+        "private claim",
+    )?;
+    let name = cbor::as_text(p.require(1, "name")?, MAX_NAME_CHARS, "name")?;
+    let id_text = cbor::as_text(p.require(2, "masked ID")?, 10, "masked ID")?;
+    let id_number = MaskedIdNumber::from_compact(&id_text)?;
+    let residence = as_jinhua_index(&p.require(3, "residence district")?, "residence district")?;
+    let address = cbor::as_text(p.require(4, "address")?, MAX_ADDRESS_CHARS, "address")?;
+
+    let raw_periods = cbor::as_array(p.require(5, "periods")?, "periods")?;
+    check(raw_periods.len() <= MAX_RANGES, "periods (too many)")?;
+    let mut periods = Vec::with_capacity(raw_periods.len());
+    for raw in raw_periods {
+        let [d, start, end] = <[Value; 3]>::try_from(cbor::as_array(raw, "period")?)
+            .map_err(|_| Error::Invalid("period"))?;
+        let district = as_district_code(&d)?;
+        let start = as_day(&start, "period start")?;
+        let end = opt_day(end, "period end")?;
+        periods.push(Period::new(district, start, end).map_err(|_| Error::Invalid("period"))?);
+    }
+
+    let mut lapses = Vec::new();
+    if let Some(raw_lapses) = p.take_int(6) {
+        let raw_lapses = cbor::as_array(raw_lapses, "lapses")?;
+        // Empty lapses are written by omission; an empty array is a second encoding.
+        check(
+            !raw_lapses.is_empty() && raw_lapses.len() <= MAX_RANGES,
+            "lapses",
+        )?;
+        for raw in raw_lapses {
+            let [from, until] = <[Value; 2]>::try_from(cbor::as_array(raw, "lapse")?)
+                .map_err(|_| Error::Invalid("lapse"))?;
+            let from = as_day(&from, "lapse from")?;
+            let until = opt_day(until, "lapse until")?;
+            lapses.push(Lapse::new(from, until).map_err(|_| Error::Invalid("lapse"))?);
+        }
+    }
+    let first_issued = as_day(&p.require(8, "first issued")?, "first issued")?;
+    let last_endorsed = p
+        .take_int(9)
+        .map(|v| as_day(&v, "last endorsed"))
+        .transpose()?;
+    p.finish()?;
+
+    let mut status = Map::new(m.require(CLAIM_STATUS, "status")?, "status claim")?;
+    let mut list = Map::new(
+        status.require_text("status_list", "status_list")?,
+        "status_list",
+    )?;
+    status.finish()?;
+    let index = cbor::as_u64(
+        &list.require_text("idx", "status idx")?,
+        0..=u64::from(u32::MAX),
+        "status idx",
+    )?;
+    let uri = cbor::as_text(
+        list.require_text("uri", "status uri")?,
+        MAX_URI_CHARS,
+        "status uri",
+    )?;
+    list.finish()?;
+    m.finish()?;
+
+    Ok(PermitClaims {
+        issuer: residence,
+        number,
+        issued_at,
+        expires_at,
+        holder_key,
+        name,
+        id_number,
+        residence,
+        address,
+        periods,
+        lapses,
+        first_issued,
+        last_endorsed,
+        status: StatusRef {
+            index: u32::try_from(index).map_err(|_| Error::Invalid("status idx"))?,
+            uri,
+        },
+    })
+}
