@@ -1,7 +1,22 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod error;
 pub mod files;
+pub mod issuance;
+pub mod keys;
+pub mod metrics;
+pub mod openapi;
 pub mod qr_image;
+pub mod routes;
+pub mod shared_state;
+pub mod signed_lists;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -2,16 +2,38 @@
 
 use std::process::ExitCode;
 
-use api::cli::{Cli, Command, PolicyCommand};
+use api::cli::{AuditCommand, Cli, Command, KeysCommand, PolicyCommand, StaffCommand};
 use api::commands;
 use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
+    let config = cli.config.as_deref();
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => commands::serve::run(config),
         Command::Policy(PolicyCommand::Report { case }) => commands::policy_report::run(&case),
         Command::Demo { out } => commands::demo::run(&out),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Keys(KeysCommand::Rotate { district }) => {
+            commands::operator::rotate(config, &district)
+        }
+        Command::Audit(AuditCommand::Verify) => commands::operator::verify_audit(config),
+        Command::Import(api::cli::ImportCommand::Residences { file }) => {
+            commands::import::residences(config, &file)
+        }
+        Command::Token { resident } => commands::operator::resident_token(config, &resident),
+        Command::Staff(StaffCommand::Add {
+            username,
+            role,
+            district,
+            org_kind,
+        }) => commands::staff::run(
+            config,
+            &username,
+            &role,
+            district.as_deref(),
+            org_kind.as_deref(),
+        ),
     };
     outcome.finish()
 }

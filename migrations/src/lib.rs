@@ -1,2 +1,26 @@
-//! Database migrations of the epermit service (sea-orm-migration). Built in the service issue.
+//! Database migrations of the epermit service (sea-orm-migration, SPEC §4 "Storage").
+//!
+//! The schema is written with sea-query only — never the `api` entity types — so a migration keeps
+//! meaning what it meant when it was written. Every migration runs on SQLite (the embedded default)
+//! and on PostgreSQL (production); the column types are chosen to be portable to both:
+//! ids are auto-increment big integers, instants are `timestamp with time zone`, days are `date`,
+//! closed vocabularies are text guarded by a `CHECK`, and the unique constraints that carry
+//! correctness under concurrency (one permit per application, unique permit numbers, one resident
+//! per phone, an unbroken audit chain) are declared in the schema rather than trusted to code.
 #![forbid(unsafe_code)]
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_initial;
+
+/// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
+/// the current schema, `Migrator::down(db, None)` removes it again.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260101_000001_initial::Migration)]
+    }
+}

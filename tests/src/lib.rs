@@ -1,1 +1,221 @@
-//! Helpers of the end-to-end tests.
+//! Helpers of the end-to-end tests: [`spawn_app`] starts the real service on port 0 with a fresh
+//! database — SQLite and the in-process store by default, PostgreSQL and Redis when
+//! `EPERMIT_TEST_DATABASE_URL` / `EPERMIT_TEST_REDIS_URL` are set — and [`TestApp`] drives it over
+//! HTTP as a client would.
+
+use std::path::PathBuf;
+
+use api::config::Settings;
+use api::startup::Application;
+use api::state::AppState;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub mod fixtures;
+pub mod wrk;
+
+/// A running service and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// An HTTP client (no cookies, no redirects).
+    pub client: reqwest::Client,
+    /// The service's state, for arranging what a test needs (staff accounts, …).
+    pub state: actix_web::web::Data<AppState>,
+    /// The data directory (keys, outbox); removed at the end.
+    pub data_dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+/// The database URL of `name` on the server of `admin_url`.
+fn with_database(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let cut = base
+        .rfind('/')
+        .filter(|&i| i > "postgres://".len())
+        .unwrap_or(base.len());
+    match query {
+        Some(q) => format!("{}/{name}?{q}", &base[..cut]),
+        None => format!("{}/{name}", &base[..cut]),
+    }
+}
+
+/// Starts the service on a free port with a fresh database and data directory.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// [`spawn_app`] with extra settings, as `EPERMIT_*` environment variables would give them
+/// (e.g. `("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", "1000000")`).
+pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut env = vec![
+        ("EPERMIT_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "EPERMIT_DATA_DIR".to_owned(),
+            data_dir.path().display().to_string(),
+        ),
+        (
+            "EPERMIT_REDIS_PREFIX".to_owned(),
+            format!("epermit:test:{}:", uuid::Uuid::new_v4().simple()),
+        ),
+    ];
+    let mut pg = None;
+    if let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") {
+        let name = format!("epermit_e2e_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("PostgreSQL admin connection");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        env.push(("DATABASE_URL".to_owned(), with_database(&admin_url, &name)));
+        pg = Some((admin_url, name));
+    }
+    if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL") {
+        env.push(("REDIS_URL".to_owned(), url));
+    }
+    env.extend(
+        settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = Settings::load_from(None, env).expect("test settings");
+    let app = Application::build(settings)
+        .await
+        .expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client"),
+        state,
+        data_dir,
+        pg,
+    }
+}
+
+impl TestApp {
+    /// The URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Which backends this app runs on, for messages: `sqlite+memory` or `postgres+redis`.
+    pub fn backend(&self) -> &'static str {
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// The outbox the development code sender writes to.
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir.path().join("outbox.jsonl")
+    }
+
+    /// The last login code sent to `phone` (read from the development outbox).
+    pub fn last_code_for(&self, phone: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.outbox()).ok()?;
+        text.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["phone"] == phone)
+            .and_then(|v| v["code"].as_str().map(str::to_owned))
+    }
+
+    /// Logs a resident in through the OTP flow and returns the token response.
+    pub async fn login_resident(&self, phone: &str) -> Value {
+        let r = self
+            .client
+            .post(self.url("/v1/auth/otp"))
+            .json(&json!({ "phone": phone }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            202,
+            "otp: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let code = self.last_code_for(phone).expect("a code in the outbox");
+        let r = self
+            .client
+            .post(self.url("/v1/auth/login"))
+            .json(&json!({ "phone": phone, "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login");
+        r.json().await.unwrap()
+    }
+
+    /// A resident's access token.
+    pub async fn resident_token(&self, phone: &str) -> String {
+        self.login_resident(phone).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a staff account the way `epermit staff add` does, then logs it in; returns the
+    /// access token. `role` is officer|verifier|admin.
+    pub async fn staff_token(
+        &self,
+        username: &str,
+        role: &str,
+        district: Option<&str>,
+        org: Option<&str>,
+    ) -> String {
+        let password = "correct horse battery staple";
+        api::commands::staff::add(&self.state.store, username, role, district, org, password)
+            .await
+            .expect("staff account");
+        let r = self
+            .client
+            .post(self.url("/v1/auth/staff-login"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "staff login");
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Best effort: drop the test database from a separate thread with its own runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}

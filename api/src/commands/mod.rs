@@ -2,7 +2,11 @@
 //! code; messages for people go to stderr.
 
 pub mod demo;
+pub mod import;
+pub mod operator;
 pub mod policy_report;
+pub mod serve;
+pub mod staff;
 pub mod verify;
 
 use std::process::ExitCode;

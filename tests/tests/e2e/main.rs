@@ -1,1 +1,12 @@
-//! End-to-end tests.
+//! End-to-end tests: the service driven over HTTP as its clients drive it, on SQLite + the
+//! in-process store, or on PostgreSQL + Redis when `EPERMIT_TEST_DATABASE_URL` /
+//! `EPERMIT_TEST_REDIS_URL` are set.
+
+mod applications;
+mod auth;
+mod authorization;
+mod docs;
+mod import;
+mod lifecycle;
+mod ops;
+mod residences;

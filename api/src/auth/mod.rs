@@ -1,0 +1,9 @@
+//! Authentication and authorisation (SPEC §4): EdDSA access tokens, roles, passwords, one-time
+//! codes and refresh-token families.
+
+pub mod code_sender;
+pub mod extract;
+pub mod jwt;
+mod jwt_provider;
+pub mod password;
+pub mod session;

@@ -1,0 +1,169 @@
+//! `epermit staff add`: creates a staff account (officer of a district, verifier of an
+//! organisation kind, or admin); the password is read from standard input.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use policy::District;
+use serde_json::json;
+
+use crate::auth::password;
+use crate::commands::Outcome;
+use crate::keys::district_code;
+use crate::store::staff::{self, NewStaff, OrgKind, Role};
+use crate::store::{Store, StoreError, audit};
+
+/// Why an account was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// Bad arguments; the message names which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The username is taken.
+    #[error("the username is taken")]
+    Taken,
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl StaffError {
+    fn code(&self) -> &'static str {
+        match self {
+            StaffError::Invalid(_) => "invalid_argument",
+            StaffError::Taken => "username_taken",
+            StaffError::Store(_) => "database_error",
+        }
+    }
+}
+
+/// Validates the arguments and creates the account (argon2id hash), audited.
+pub async fn add(
+    store: &Store,
+    username: &str,
+    role: &str,
+    district: Option<&str>,
+    org_kind: Option<&str>,
+    password_text: &str,
+) -> Result<staff::Model, StaffError> {
+    let valid_name = (3..=32).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+    if !valid_name {
+        return Err(StaffError::Invalid(
+            "--username: 3–32 of a-z, 0-9, _ . -".into(),
+        ));
+    }
+    if password_text.chars().count() < password::MIN_LENGTH {
+        return Err(StaffError::Invalid(format!(
+            "the password needs at least {} characters",
+            password::MIN_LENGTH
+        )));
+    }
+    let (role, district, org_kind) = match (role, district, org_kind) {
+        ("officer", Some(d), None) => {
+            let d: District = d
+                .parse()
+                .map_err(|e: policy::Error| StaffError::Invalid(format!("--district: {e}")))?;
+            (Role::Officer, Some(district_code(d)), None)
+        }
+        ("verifier", None, Some(k)) => {
+            let kind = match k {
+                "school" => OrgKind::School,
+                "hospital" => OrgKind::Hospital,
+                "police" => OrgKind::Police,
+                _ => {
+                    return Err(StaffError::Invalid(
+                        "--org-kind: school, hospital or police".into(),
+                    ));
+                }
+            };
+            (Role::Verifier, None, Some(kind))
+        }
+        ("admin", None, None) => (Role::Admin, None, None),
+        ("officer", ..) => {
+            return Err(StaffError::Invalid(
+                "an officer needs --district (and no --org-kind)".into(),
+            ));
+        }
+        ("verifier", ..) => {
+            return Err(StaffError::Invalid(
+                "a verifier needs --org-kind (and no --district)".into(),
+            ));
+        }
+        ("admin", ..) => {
+            return Err(StaffError::Invalid(
+                "an admin takes neither --district nor --org-kind".into(),
+            ));
+        }
+        _ => {
+            return Err(StaffError::Invalid(
+                "--role: officer, verifier or admin".into(),
+            ));
+        }
+    };
+    let password_hash =
+        password::hash(password_text).map_err(|e| StaffError::Invalid(format!("hashing: {e}")))?;
+    let txn = store.begin().await.map_err(StaffError::Store)?;
+    let created = staff::create(
+        &txn,
+        NewStaff {
+            username: username.to_owned(),
+            password_hash,
+            role,
+            district,
+            org_kind,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => StaffError::Taken,
+        e => StaffError::Store(e),
+    })?;
+    let detail =
+        json!({ "username": username, "role": role, "district": district, "org_kind": org_kind });
+    audit::append(
+        &txn,
+        audit::NewEntry::new(
+            "operator:cli",
+            "staff.add",
+            format!("staff:{}", created.id),
+            detail,
+        ),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(StaffError::Store)?;
+    txn.commit()
+        .await
+        .map_err(|e| StaffError::Store(e.into()))?;
+    Ok(created)
+}
+
+/// The CLI: reads the password from the first line of standard input.
+pub fn run(
+    config: Option<&Path>,
+    username: &str,
+    role: &str,
+    district: Option<&str>,
+    org_kind: Option<&str>,
+) -> Outcome {
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() || line.trim().is_empty() {
+        eprintln!(
+            "epermit: give the password on standard input (e.g. `read -s P; echo \"$P\" | epermit staff add …`)"
+        );
+        return Outcome::bad_input(json!({ "error": "password_missing" }));
+    }
+    let password_text = line.trim_end_matches(['\n', '\r']).to_owned();
+    crate::commands::operator::with_store(config, |_, store| async move {
+        match add(&store, username, role, district, org_kind, &password_text).await {
+            Ok(created) => Outcome::ok(json!({ "id": created.id, "username": created.username })),
+            Err(e) => {
+                eprintln!("epermit: {e}");
+                Outcome::bad_input(json!({ "error": e.code() }))
+            }
+        }
+    })
+}

@@ -1,0 +1,132 @@
+//! From database rows to a signed permit credential (SPEC §1.3, §1.4, §2): the one place where a
+//! permit's claims are assembled, so issuing, binding a holder key and endorsing all sign the
+//! same way — with the key of the district where the holder is registered at signing time.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use crypto::masked_id::MaskedIdNumber;
+use crypto::permit::{PermitClaims, StatusRef, expiry_instant};
+use crypto::qr_text::{self, QrKind};
+use policy::{District, DistrictCode, EndorsementCalendar, Lapse, Period, PermitNumber};
+use sea_orm::ConnectionTrait;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{endorsements, permits, residences, residents};
+
+/// Today in Asia/Shanghai: the calendar every rule is applied in.
+pub fn today(now: DateTime<Utc>) -> NaiveDate {
+    crypto::sample::shanghai_day(now)
+}
+
+/// A district stored as an integer, if it is a Jinhua district.
+pub fn district_of(code: i32) -> Option<District> {
+    u32::try_from(code).ok().and_then(District::from_code)
+}
+
+/// The resident's confirmed registrations as policy periods (the only basis of residence time).
+pub async fn confirmed_periods<C: ConnectionTrait>(
+    db: &C,
+    resident_id: i64,
+) -> ApiResult<Vec<Period>> {
+    let rows = residences::list_by_resident(db, resident_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(rows
+        .iter()
+        .filter(|r| r.status == residences::Status::Confirmed)
+        .filter_map(|r| {
+            let code = DistrictCode::new(u32::try_from(r.district).ok()?).ok()?;
+            Period::new(code, r.start_date, r.end_date).ok()
+        })
+        .collect())
+}
+
+/// The endorsement calendar of a permit: its issue day and its endorsements replayed.
+pub async fn calendar_of<C: ConnectionTrait>(
+    db: &C,
+    permit: &permits::Model,
+) -> ApiResult<EndorsementCalendar> {
+    let days: Vec<NaiveDate> = endorsements::list_by_permit(db, permit.id)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|e| e.day)
+        .collect();
+    EndorsementCalendar::new(permit.issued_on, &days).map_err(ApiError::internal)
+}
+
+/// The lapses of a permit as of `today`.
+pub async fn lapses_of<C: ConnectionTrait>(
+    db: &C,
+    permit: &permits::Model,
+    today: NaiveDate,
+) -> ApiResult<Vec<Lapse>> {
+    Ok(calendar_of(db, permit).await?.lapses(today))
+}
+
+/// Assembles the claims of `permit` as of `now` and signs them: the `EP1:` text.
+pub async fn sign_credential<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    permit: &permits::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let resident = residents::get(db, permit.resident_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let (Some(name), Some(id_number)) = (resident.name.as_deref(), resident.id_number.as_deref())
+    else {
+        return Err(ApiError::unprocessable(
+            "profile_incomplete",
+            None,
+            "the holder's name and ID number are needed",
+        ));
+    };
+    let current = residences::current_for_resident(db, permit.resident_id)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|r| r.status == residences::Status::Confirmed);
+    let Some((residence, address)) =
+        current.and_then(|r| Some((district_of(r.district)?, r.address)))
+    else {
+        return Err(ApiError::unprocessable(
+            "not_registered",
+            None,
+            "the holder has no confirmed registration in Jinhua to put on the permit",
+        ));
+    };
+    let calendar = calendar_of(db, permit).await?;
+    let number: PermitNumber = permit.number.parse().map_err(ApiError::internal)?;
+    let holder_key = permit
+        .holder_key
+        .as_deref()
+        .map(crypto::keys::parse_public_key_hex)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let claims = PermitClaims {
+        issuer: residence,
+        number,
+        issued_at: now,
+        expires_at: expiry_instant(calendar.next_anniversary()),
+        holder_key,
+        name: name.to_owned(),
+        id_number: MaskedIdNumber::from_full(id_number).map_err(ApiError::internal)?,
+        residence,
+        address,
+        periods: confirmed_periods(db, permit.resident_id).await?,
+        lapses: calendar.lapses(today(now)),
+        first_issued: permit.issued_on,
+        last_endorsed: calendar.last_endorsed(),
+        status: StatusRef {
+            index: u32::try_from(permit.id).map_err(ApiError::internal)?,
+            uri: state.status_uri.clone(),
+        },
+    };
+    let key = state
+        .keys
+        .issuer(db, residence)
+        .await
+        .map_err(ApiError::internal)?;
+    let cose = crypto::permit::issue(&claims, key.as_ref()).map_err(ApiError::internal)?;
+    Ok(qr_text::encode(QrKind::Permit, &cose))
+}

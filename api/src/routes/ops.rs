@@ -1,0 +1,109 @@
+//! Operations: request ids and request logs, liveness and readiness.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, get, web};
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::state::AppState;
+
+/// The header carrying the request id, taken from the client when sane, else made up.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
+    let id = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let sane = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    sane.then(|| id.to_owned())
+}
+
+/// Middleware: gives every request an id (echoed in `X-Request-Id`), runs it in a span carrying
+/// the id, and logs method, route pattern, status and duration — never bodies or query strings,
+/// which may hold personal data.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = client_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        state.metrics.observe_request(
+            &route,
+            res.request().method().as_str(),
+            status,
+            elapsed.as_secs_f64(),
+        );
+    }
+    span.in_scope(|| tracing::info!(status, ms = elapsed.as_millis() as u64, "served"));
+    Ok(res)
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    tag = "ops",
+    responses((status = 200, description = "The process answers", body = crate::openapi::Health))
+)]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers (else 503); the shared store's state is reported, and a
+/// shared store that is down makes the service `degraded` (verification keeps working).
+#[utoipa::path(
+    tag = "ops",
+    responses(
+        (status = 200, description = "`ready`, or `degraded` when the shared store is down", body = crate::openapi::Readiness),
+        (status = 503, description = "The database is down (`unavailable`)", content((crate::openapi::Readiness = "application/json"))),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database = state.store.ping().await.is_ok();
+    let shared = state.shared.ping().await.is_ok();
+    let body = json!({
+        "status": match (database, shared) { (true, true) => "ready", (true, false) => "degraded", _ => "unavailable" },
+        "database": if database { "up" } else { "down" },
+        "shared_store": { "kind": state.shared.kind(), "state": if shared { "up" } else { "down" } },
+    });
+    if database {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus metrics, text exposition format.
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match state.metrics.render() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(text),
+        Err(e) => HttpResponse::InternalServerError().body(format!("metrics: {e}")),
+    }
+}
+
+/// Any path no route matches: a problem document rather than an empty 404.
+pub async fn no_such_route() -> Result<HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NotFound(
+        "no such route; the API is described at /openapi.json",
+    ))
+}

@@ -1,0 +1,251 @@
+//! [`MemoryState`]: the in-process shared state (one API instance), a bounded map with expiry.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{
+    IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    StoredResponse, constant_time_eq,
+};
+
+/// Entries kept at most by default; beyond, expired entries go first, then the soonest to expire.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+enum Value {
+    Otp {
+        code_hash: String,
+        attempts_left: u32,
+    },
+    Counter(u32),
+    Idempotency(String),
+    Bytes(Vec<u8>),
+}
+
+struct Entry {
+    value: Value,
+    expires: Instant,
+}
+
+/// In-process shared state: a `Mutex<HashMap>` with per-entry expiry, bounded in size.
+pub struct MemoryState {
+    map: Mutex<HashMap<String, Entry>>,
+    capacity: usize,
+}
+
+impl Default for MemoryState {
+    fn default() -> Self {
+        MemoryState::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl MemoryState {
+    /// A store holding at most `capacity` entries.
+    pub fn new(capacity: usize) -> Self {
+        MemoryState {
+            map: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock leaves a consistent map: every update is one insert.
+        self.map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Entries held, expired ones included (tests).
+    #[cfg(test)]
+    pub(super) fn entries(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Inserts, making room first when full.
+    fn insert(&self, map: &mut HashMap<String, Entry>, key: &str, value: Value, ttl: Duration) {
+        let now = Instant::now();
+        if !map.contains_key(key) && map.len() >= self.capacity {
+            map.retain(|_, e| e.expires > now);
+            if map.len() >= self.capacity
+                && let Some(victim) = map
+                    .iter()
+                    .min_by_key(|(_, e)| e.expires)
+                    .map(|(k, _)| k.clone())
+            {
+                map.remove(&victim);
+            }
+        }
+        map.insert(
+            key.to_owned(),
+            Entry {
+                value,
+                expires: now + ttl,
+            },
+        );
+    }
+
+    /// The live entry under `key` (an expired one is removed).
+    fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
+        let now = Instant::now();
+        if map.get(key).is_some_and(|e| e.expires <= now) {
+            map.remove(key);
+        }
+        map.get_mut(key)
+    }
+}
+
+#[async_trait::async_trait]
+impl SharedState for MemoryState {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn put_otp(
+        &self,
+        key: &str,
+        code_hash: &str,
+        ttl: Duration,
+        max_attempts: u32,
+    ) -> Result<()> {
+        let mut map = self.lock();
+        let value = Value::Otp {
+            code_hash: code_hash.to_owned(),
+            attempts_left: max_attempts.max(1),
+        };
+        self.insert(&mut map, &format!("otp:{key}"), value, ttl);
+        Ok(())
+    }
+
+    async fn check_otp(&self, key: &str, code_hash: &str) -> Result<OtpCheck> {
+        let key = format!("otp:{key}");
+        let mut map = self.lock();
+        let Some(entry) = Self::live(&mut map, &key) else {
+            return Ok(OtpCheck::Absent);
+        };
+        let Value::Otp {
+            code_hash: stored,
+            attempts_left,
+        } = &mut entry.value
+        else {
+            return Ok(OtpCheck::Absent);
+        };
+        if constant_time_eq(stored, code_hash) {
+            map.remove(&key);
+            return Ok(OtpCheck::Ok);
+        }
+        *attempts_left = attempts_left.saturating_sub(1);
+        if *attempts_left == 0 {
+            map.remove(&key);
+            return Ok(OtpCheck::TooManyAttempts);
+        }
+        Ok(OtpCheck::Wrong {
+            attempts_left: *attempts_left,
+        })
+    }
+
+    async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {
+        let key = format!("rl:{bucket}");
+        let mut map = self.lock();
+        let (count, expires) = match Self::live(&mut map, &key) {
+            Some(Entry {
+                value: Value::Counter(n),
+                expires,
+            }) => {
+                *n = n.saturating_add(1);
+                (*n, *expires)
+            }
+            _ => {
+                self.insert(&mut map, &key, Value::Counter(1), window);
+                (1, Instant::now() + window)
+            }
+        };
+        Ok(if count > limit {
+            RateDecision::Limited {
+                retry_after: expires.saturating_duration_since(Instant::now()),
+            }
+        } else {
+            RateDecision::Allowed {
+                remaining: limit - count,
+            }
+        })
+    }
+
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        ttl: Duration,
+    ) -> Result<IdempotencyBegin> {
+        let key = format!("idem:{key}");
+        let mut map = self.lock();
+        if let Some(Entry {
+            value: Value::Idempotency(text),
+            ..
+        }) = Self::live(&mut map, &key)
+        {
+            return Ok(IdempotencyRecord::decode(text)?.outcome(fingerprint));
+        }
+        let record = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
+            response: None,
+        }
+        .encode()?;
+        self.insert(&mut map, &key, Value::Idempotency(record), ttl);
+        Ok(IdempotencyBegin::New)
+    }
+
+    async fn idempotency_finish(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        ttl: Duration,
+    ) -> Result<()> {
+        let record = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
+            response: Some(response.clone()),
+        }
+        .encode()?;
+        let mut map = self.lock();
+        self.insert(
+            &mut map,
+            &format!("idem:{key}"),
+            Value::Idempotency(record),
+            ttl,
+        );
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, key: &str) -> Result<()> {
+        self.lock().remove(&format!("idem:{key}"));
+        Ok(())
+    }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let mut map = self.lock();
+        Ok(match Self::live(&mut map, &format!("cache:{key}")) {
+            Some(Entry {
+                value: Value::Bytes(bytes),
+                ..
+            }) => Some(bytes.clone()),
+            _ => None,
+        })
+    }
+
+    async fn cache_set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
+        let mut map = self.lock();
+        self.insert(
+            &mut map,
+            &format!("cache:{key}"),
+            Value::Bytes(value.to_vec()),
+            ttl,
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! Shared short-lived state (SPEC §4 "Redis", issue 3 item 3): what API instances share and may
+//! lose without harm — one-time login codes, rate-limit counters, idempotency keys, cached status.
+//! One trait, [`SharedState`], held as `Arc<dyn SharedState>`, with two implementations:
+//! [`MemoryState`] (in-process, the default; one instance only) and [`RedisState`] (`REDIS_URL`).
+//!
+//! Staff lock-outs are *not* here: they live in the database (`staff.failed_logins`,
+//! `staff.locked_until`, see `store::staff`), durable and shared by every instance.
+//!
+//! Every operation can fail with [`SharedStateError::Unavailable`] when Redis is down: treat it as
+//! *degraded*. Verification must not depend on this store (skip its rate limit or cache on error);
+//! logins and idempotent submissions answer 503. `/readyz` reports [`SharedState::ping`].
+//!
+//! Keys passed in are logical (`otp:<phone key>`, `rl:login:ip:1.2.3.4`, …); the implementation
+//! adds its prefix (`epermit:` by default on Redis). Pass a keyed hash of a phone number rather
+//! than the number itself, so no personal data sits in Redis.
+
+mod memory;
+mod redis_state;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use memory::MemoryState;
+pub use redis_state::{DEFAULT_PREFIX, RedisState};
+
+/// What a shared-state call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SharedStateError {
+    /// The backing service is unreachable or failed (→ degraded, HTTP 503 where it matters).
+    #[error("shared state unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be decoded.
+    #[error("shared state holds a malformed value: {0}")]
+    Corrupt(String),
+}
+
+/// The result of a shared-state call.
+pub type Result<T, E = SharedStateError> = std::result::Result<T, E>;
+
+/// The outcome of checking a one-time code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtpCheck {
+    /// The code matched; it is consumed.
+    Ok,
+    /// Wrong code; this many guesses remain.
+    Wrong {
+        /// Guesses left before the code is void.
+        attempts_left: u32,
+    },
+    /// No code is pending (never sent, expired, or consumed).
+    Absent,
+    /// The last allowed guess was wrong; the code is void.
+    TooManyAttempts,
+}
+
+/// The outcome of a rate-limit hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateDecision {
+    /// Within the limit.
+    Allowed {
+        /// Hits left in this window.
+        remaining: u32,
+    },
+    /// Over the limit.
+    Limited {
+        /// When the window ends (for `Retry-After`, rounded up to seconds).
+        retry_after: Duration,
+    },
+}
+
+/// A response kept for an idempotency key, replayed on a repeated request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` of the body.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
+/// The outcome of claiming an idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First time: go ahead, then call `idempotency_finish` (or `idempotency_abandon` on failure).
+    New,
+    /// The same request is being handled right now (answer 409).
+    InProgress,
+    /// Done before: replay this response.
+    Done(StoredResponse),
+    /// The key was used with a different request (answer 422).
+    Mismatch,
+}
+
+/// The record kept under an idempotency key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IdempotencyRecord {
+    fingerprint: String,
+    response: Option<StoredResponse>,
+}
+
+impl IdempotencyRecord {
+    fn encode(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| SharedStateError::Corrupt(e.to_string()))
+    }
+
+    fn decode(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| SharedStateError::Corrupt(e.to_string()))
+    }
+
+    /// What a second `begin` with `fingerprint` answers.
+    fn outcome(self, fingerprint: &str) -> IdempotencyBegin {
+        if self.fingerprint != fingerprint {
+            IdempotencyBegin::Mismatch
+        } else {
+            match self.response {
+                Some(response) => IdempotencyBegin::Done(response),
+                None => IdempotencyBegin::InProgress,
+            }
+        }
+    }
+}
+
+/// Short-lived state shared between API instances.
+#[async_trait::async_trait]
+pub trait SharedState: Send + Sync + 'static {
+    /// Which implementation (`memory` or `redis`), for logs and `/readyz`.
+    fn kind(&self) -> &'static str;
+
+    /// Readiness: whether the backing service answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Stores a one-time code (its hash) for `key`, replacing any pending one, valid for `ttl`,
+    /// allowing `max_attempts` guesses.
+    async fn put_otp(
+        &self,
+        key: &str,
+        code_hash: &str,
+        ttl: Duration,
+        max_attempts: u32,
+    ) -> Result<()>;
+
+    /// Checks a guess; a right guess consumes the code, the last wrong one voids it.
+    async fn check_otp(&self, key: &str, code_hash: &str) -> Result<OtpCheck>;
+
+    /// Counts one hit in `bucket` within a fixed window of `window`; more than `limit` hits in
+    /// the window are limited.
+    async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision>;
+
+    /// Claims `key` for a request with `fingerprint` (e.g. SHA-256 of method, path and body) for
+    /// `ttl`. Atomic: of two concurrent claims, one is `New`.
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        ttl: Duration,
+    ) -> Result<IdempotencyBegin>;
+
+    /// Records the response of a claimed key, kept for `ttl`.
+    async fn idempotency_finish(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        ttl: Duration,
+    ) -> Result<()>;
+
+    /// Releases a claimed key whose request failed without effect, so a retry may proceed.
+    async fn idempotency_abandon(&self, key: &str) -> Result<()>;
+
+    /// A cached value, if present and fresh.
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Caches a value for `ttl`.
+    async fn cache_set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()>;
+}
+
+/// Compares two strings in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

@@ -1,0 +1,247 @@
+//! [`RedisState`]: shared state in Redis (`REDIS_URL`), shared by every API instance. Each
+//! read-modify-write is one Lua script, so it is atomic across instances. Keys are prefixed
+//! (`epermit:` by default) and all carry a TTL.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::{
+    IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    SharedStateError, StoredResponse,
+};
+
+/// The key prefix in production.
+pub const DEFAULT_PREFIX: &str = "epermit:";
+
+/// Replaces any pending code: `HSET h <hash> left <n>`, `PEXPIRE`.
+const PUT_OTP: &str = r"
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'left', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+";
+
+/// Returns 0 absent, -1 ok (consumed), -2 too many attempts (voided), n > 0 wrong with n left.
+const CHECK_OTP: &str = r"
+local h = redis.call('HGET', KEYS[1], 'h')
+if not h then return 0 end
+if h == ARGV[1] then redis.call('DEL', KEYS[1]) return -1 end
+local left = redis.call('HINCRBY', KEYS[1], 'left', -1)
+if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end
+return left
+";
+
+/// Fixed window: returns {count, milliseconds left in the window}.
+const HIT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+";
+
+/// Claims the key with ARGV[1] unless present; returns nil when claimed, else the existing record.
+const IDEMPOTENCY_BEGIN: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+";
+
+/// Shared state in Redis through a reconnecting [`ConnectionManager`].
+#[derive(Clone)]
+pub struct RedisState {
+    conn: ConnectionManager,
+    prefix: String,
+    put_otp: Script,
+    check_otp: Script,
+    hit: Script,
+    idempotency_begin: Script,
+}
+
+fn unavailable(err: redis::RedisError) -> SharedStateError {
+    SharedStateError::Unavailable(err.to_string())
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisState {
+    /// Connects lazily to `url` with keys under `prefix` (use [`DEFAULT_PREFIX`]): the service
+    /// starts even when Redis is down; calls then fail fast with
+    /// [`SharedStateError::Unavailable`] until it is back. The URL is never echoed in errors.
+    pub fn connect(url: &str, prefix: &str) -> Result<RedisState> {
+        let client = redis::Client::open(url).map_err(|e| {
+            SharedStateError::Unavailable(format!("invalid Redis URL ({:?})", e.kind()))
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+        Ok(RedisState {
+            conn,
+            prefix: prefix.to_owned(),
+            put_otp: Script::new(PUT_OTP),
+            check_otp: Script::new(CHECK_OTP),
+            hit: Script::new(HIT),
+            idempotency_begin: Script::new(IDEMPOTENCY_BEGIN),
+        })
+    }
+
+    fn key(&self, kind: &str, key: &str) -> String {
+        format!("{}{kind}:{key}", self.prefix)
+    }
+}
+
+#[async_trait::async_trait]
+impl SharedState for RedisState {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn put_otp(
+        &self,
+        key: &str,
+        code_hash: &str,
+        ttl: Duration,
+        max_attempts: u32,
+    ) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .put_otp
+            .key(self.key("otp", key))
+            .arg(code_hash)
+            .arg(max_attempts.max(1))
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn check_otp(&self, key: &str, code_hash: &str) -> Result<OtpCheck> {
+        let mut conn = self.conn.clone();
+        let outcome: i64 = self
+            .check_otp
+            .key(self.key("otp", key))
+            .arg(code_hash)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match outcome {
+            0 => OtpCheck::Absent,
+            -1 => OtpCheck::Ok,
+            -2 => OtpCheck::TooManyAttempts,
+            n if n > 0 => OtpCheck::Wrong {
+                attempts_left: u32::try_from(n).unwrap_or(u32::MAX),
+            },
+            other => {
+                return Err(SharedStateError::Corrupt(format!(
+                    "otp check answered {other}"
+                )));
+            }
+        })
+    }
+
+    async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {
+        let mut conn = self.conn.clone();
+        let (count, ttl_ms): (i64, i64) = self
+            .hit
+            .key(self.key("rl", bucket))
+            .arg(millis(window))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        Ok(if count > limit {
+            let ms = u64::try_from(ttl_ms).unwrap_or(0);
+            RateDecision::Limited {
+                retry_after: Duration::from_millis(ms),
+            }
+        } else {
+            RateDecision::Allowed {
+                remaining: limit - count,
+            }
+        })
+    }
+
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        ttl: Duration,
+    ) -> Result<IdempotencyBegin> {
+        let record = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
+            response: None,
+        }
+        .encode()?;
+        let mut conn = self.conn.clone();
+        let existing: Option<String> = self
+            .idempotency_begin
+            .key(self.key("idem", key))
+            .arg(record)
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        match existing {
+            None => Ok(IdempotencyBegin::New),
+            Some(text) => Ok(IdempotencyRecord::decode(&text)?.outcome(fingerprint)),
+        }
+    }
+
+    async fn idempotency_finish(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        ttl: Duration,
+    ) -> Result<()> {
+        let record = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
+            response: Some(response.clone()),
+        }
+        .encode()?;
+        let mut conn = self.conn.clone();
+        let _: () = conn
+            .pset_ex(self.key("idem", key), record, millis(ttl))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, key: &str) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.del(self.key("idem", key)).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let mut conn = self.conn.clone();
+        conn.get(self.key("cache", key)).await.map_err(unavailable)
+    }
+
+    async fn cache_set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: () = conn
+            .pset_ex(self.key("cache", key), value, millis(ttl))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

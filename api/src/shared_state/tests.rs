@@ -1,0 +1,258 @@
+//! One suite for both implementations: memory always, Redis when `EPERMIT_TEST_REDIS_URL` is set
+//! (each run under a random key prefix, so runs do not collide).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+
+fn states() -> Vec<Arc<dyn SharedState>> {
+    let mut states: Vec<Arc<dyn SharedState>> = vec![Arc::new(MemoryState::default())];
+    if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL") {
+        let prefix = format!("epermit:test:{}:", uuid::Uuid::new_v4().simple());
+        states.push(Arc::new(RedisState::connect(&url, &prefix).unwrap()));
+    }
+    states
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn a_right_code_is_accepted_once() {
+    for s in states() {
+        s.ping().await.unwrap();
+        s.put_otp("p1", "hash-a", MINUTE, 5).await.unwrap();
+        assert_eq!(
+            s.check_otp("p1", "hash-a").await.unwrap(),
+            OtpCheck::Ok,
+            "{}",
+            s.kind()
+        );
+        assert_eq!(
+            s.check_otp("p1", "hash-a").await.unwrap(),
+            OtpCheck::Absent,
+            "{}",
+            s.kind()
+        );
+        assert_eq!(
+            s.check_otp("never", "hash-a").await.unwrap(),
+            OtpCheck::Absent
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_codes_count_down_and_the_last_voids_the_code() {
+    for s in states() {
+        s.put_otp("p2", "right", MINUTE, 3).await.unwrap();
+        assert_eq!(
+            s.check_otp("p2", "wrong").await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 2 }
+        );
+        assert_eq!(
+            s.check_otp("p2", "wrong").await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 1 }
+        );
+        assert_eq!(
+            s.check_otp("p2", "wrong").await.unwrap(),
+            OtpCheck::TooManyAttempts,
+            "{}",
+            s.kind()
+        );
+        assert_eq!(
+            s.check_otp("p2", "right").await.unwrap(),
+            OtpCheck::Absent,
+            "{}",
+            s.kind()
+        );
+        // A new code starts afresh.
+        s.put_otp("p2", "new", MINUTE, 3).await.unwrap();
+        assert_eq!(s.check_otp("p2", "new").await.unwrap(), OtpCheck::Ok);
+    }
+}
+
+#[tokio::test]
+async fn a_code_expires() {
+    for s in states() {
+        s.put_otp("p3", "h", Duration::from_millis(50), 5)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            s.check_otp("p3", "h").await.unwrap(),
+            OtpCheck::Absent,
+            "{}",
+            s.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn hits_beyond_the_limit_are_limited_until_the_window_ends() {
+    for s in states() {
+        for remaining in (0..3).rev() {
+            assert_eq!(
+                s.hit("ip:1", 3, MINUTE).await.unwrap(),
+                RateDecision::Allowed { remaining }
+            );
+        }
+        match s.hit("ip:1", 3, MINUTE).await.unwrap() {
+            RateDecision::Limited { retry_after } => {
+                assert!(
+                    retry_after > Duration::from_secs(50) && retry_after <= MINUTE,
+                    "{retry_after:?}"
+                )
+            }
+            other => panic!("{}: expected a limit, got {other:?}", s.kind()),
+        }
+        assert!(matches!(
+            s.hit("ip:2", 3, MINUTE).await.unwrap(),
+            RateDecision::Allowed { remaining: 2 }
+        ));
+        // A short window ends and the bucket starts again.
+        for _ in 0..2 {
+            s.hit("short", 1, Duration::from_millis(50)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            s.hit("short", 1, Duration::from_millis(50)).await.unwrap(),
+            RateDecision::Allowed { remaining: 0 }
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_hits_are_all_counted() {
+    for s in states() {
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let s = Arc::clone(&s);
+                tokio::spawn(async move { s.hit("burst", 10, MINUTE).await.unwrap() })
+            })
+            .collect();
+        let mut allowed = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), RateDecision::Allowed { .. }) {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 10, "{}", s.kind());
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_and_replays_its_response() {
+    for s in states() {
+        let ttl = Duration::from_secs(600);
+        assert_eq!(
+            s.idempotency_begin("r:1:k", "fp", ttl).await.unwrap(),
+            IdempotencyBegin::New
+        );
+        assert_eq!(
+            s.idempotency_begin("r:1:k", "fp", ttl).await.unwrap(),
+            IdempotencyBegin::InProgress
+        );
+        assert_eq!(
+            s.idempotency_begin("r:1:k", "other", ttl).await.unwrap(),
+            IdempotencyBegin::Mismatch
+        );
+        let response = StoredResponse {
+            status: 201,
+            content_type: "application/json".into(),
+            body: "{\"id\":7}".into(),
+        };
+        s.idempotency_finish("r:1:k", "fp", &response, ttl)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.idempotency_begin("r:1:k", "fp", ttl).await.unwrap(),
+            IdempotencyBegin::Done(response)
+        );
+        assert_eq!(
+            s.idempotency_begin("r:1:k", "other", ttl).await.unwrap(),
+            IdempotencyBegin::Mismatch
+        );
+
+        assert_eq!(
+            s.idempotency_begin("r:1:j", "fp", ttl).await.unwrap(),
+            IdempotencyBegin::New
+        );
+        s.idempotency_abandon("r:1:j").await.unwrap();
+        assert_eq!(
+            s.idempotency_begin("r:1:j", "fp", ttl).await.unwrap(),
+            IdempotencyBegin::New
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_key_give_one_new() {
+    for s in states() {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let s = Arc::clone(&s);
+                tokio::spawn(
+                    async move { s.idempotency_begin("race", "fp", MINUTE).await.unwrap() },
+                )
+            })
+            .collect();
+        let mut new = 0;
+        for t in tasks {
+            if t.await.unwrap() == IdempotencyBegin::New {
+                new += 1;
+            }
+        }
+        assert_eq!(new, 1, "{}", s.kind());
+    }
+}
+
+#[tokio::test]
+async fn cached_values_expire() {
+    for s in states() {
+        assert_eq!(s.cache_get("status").await.unwrap(), None);
+        s.cache_set("status", b"\x00\x01", Duration::from_millis(80))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.cache_get("status").await.unwrap().as_deref(),
+            Some(&b"\x00\x01"[..])
+        );
+        tokio::time::sleep(Duration::from_millis(160)).await;
+        assert_eq!(s.cache_get("status").await.unwrap(), None, "{}", s.kind());
+    }
+}
+
+#[tokio::test]
+async fn the_memory_store_stays_bounded() {
+    let s = MemoryState::new(3);
+    for i in 0..10 {
+        s.cache_set(&format!("k{i}"), b"v", Duration::from_secs(60 + i))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.entries(), 3);
+    assert!(
+        s.cache_get("k9").await.unwrap().is_some(),
+        "the newest survive"
+    );
+}
+
+#[tokio::test]
+async fn a_redis_that_is_down_reports_unavailable() {
+    // Nothing listens on port 1: ping and operations fail fast with `Unavailable`.
+    let s = RedisState::connect("redis://127.0.0.1:1", "epermit:test:").unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        s.ping().await,
+        Err(SharedStateError::Unavailable(_))
+    ));
+    assert!(matches!(
+        s.hit("x", 1, MINUTE).await,
+        Err(SharedStateError::Unavailable(_))
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,190 @@
+//! `audit_log`: the hash-chained audit log (SPEC §4 "Audit"). Every state change and every police
+//! lookup of personal data appends an entry; `epermit audit verify` runs [`verify_chain`].
+//!
+//! Each entry's `hash` is the SHA-256 (hex) of the canonical JSON array
+//! `[prev_hash, at, actor, action, subject, detail]`, where `at` is RFC 3339 UTC with microseconds
+//! and `detail` is the stored JSON text; `prev_hash` is the previous entry's hash, or
+//! [`GENESIS`] for the first. Changing, reordering or deleting any entry but the last breaks the
+//! chain at the first entry whose link or hash no longer matches.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
+
+use super::{Result, StoreError, sha256_hex};
+
+/// `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An entry.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    /// Primary key: the chain's order.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// When it happened (microsecond precision).
+    pub at: DateTimeUtc,
+    /// Who: `resident:12`, `staff:3`, `system`, `cli`.
+    pub actor: String,
+    /// What, as a stable code: `application.approve`, `permit.lookup`, …
+    pub action: String,
+    /// To what: `application:7`, `permit:330782-2026-000001`, …
+    pub subject: String,
+    /// Details as JSON text (no unmasked personal data).
+    pub detail: String,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash, unique.
+    #[sea_orm(unique)]
+    pub hash: String,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// An entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub subject: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+impl NewEntry {
+    /// An entry: `actor` did `action` to `subject`, with `detail`.
+    pub fn new(
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        subject: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> Self {
+        NewEntry {
+            actor: actor.into(),
+            action: action.into(),
+            subject: subject.into(),
+            detail,
+        }
+    }
+}
+
+/// Why the chain does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The entry with this id does not link to its predecessor or does not match its hash.
+    #[error("audit chain broken at entry {id}")]
+    BrokenLink {
+        /// The first broken entry.
+        id: i64,
+    },
+    /// The log could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn canonical_at(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The hash of an entry with these fields.
+pub fn entry_hash(
+    prev_hash: &str,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> String {
+    let canonical =
+        serde_json::json!([prev_hash, canonical_at(at), actor, action, subject, detail]);
+    sha256_hex(canonical.to_string().as_bytes())
+}
+
+/// Appends an entry at `now`, linked to the latest one. Reading the latest hash and inserting
+/// happen in the caller's transaction; on PostgreSQL the table is first locked
+/// (`LOCK TABLE audit_log IN EXCLUSIVE MODE`, readers still pass) so concurrent appends cannot
+/// fork the chain; SQLite serialises writers already ([`super::Store::begin`] is
+/// `BEGIN IMMEDIATE`). Make it the last write of the transaction to hold the lock briefly.
+pub async fn append(
+    txn: &DatabaseTransaction,
+    entry: NewEntry,
+    now: DateTime<Utc>,
+) -> Result<Model> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            .await?;
+    }
+    let prev_hash = Entity::find()
+        .select_only()
+        .column(Column::Hash)
+        .order_by_desc(Column::Id)
+        .into_tuple::<String>()
+        .one(txn)
+        .await?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let at = now.trunc_subsecs(6);
+    let detail = entry.detail.to_string();
+    let hash = entry_hash(
+        &prev_hash,
+        at,
+        &entry.actor,
+        &entry.action,
+        &entry.subject,
+        &detail,
+    );
+    let row = ActiveModel {
+        at: Set(at),
+        actor: Set(entry.actor),
+        action: Set(entry.action),
+        subject: Set(entry.subject),
+        detail: Set(detail),
+        prev_hash: Set(prev_hash),
+        hash: Set(hash),
+        ..Default::default()
+    };
+    Ok(Entity::insert(row).exec_with_returning(txn).await?)
+}
+
+/// Entries with `id > after`, oldest first, at most `limit` (the admin listing, paged by id).
+pub async fn list<C: ConnectionTrait>(db: &C, after: i64, limit: u64) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Id.gt(after))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Walks the whole chain (in pages of 1000) and returns how many entries verified, or the first
+/// broken link.
+pub async fn verify_chain<C: ConnectionTrait>(db: &C) -> Result<u64, AuditError> {
+    let mut prev = GENESIS.to_owned();
+    let mut after = i64::MIN;
+    let mut count = 0u64;
+    loop {
+        let page = list(db, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for row in page {
+            let expected = entry_hash(
+                &prev,
+                row.at,
+                &row.actor,
+                &row.action,
+                &row.subject,
+                &row.detail,
+            );
+            if row.prev_hash != prev || row.hash != expected {
+                return Err(AuditError::BrokenLink { id: row.id });
+            }
+            prev = row.hash;
+            count += 1;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,178 @@
+//! `residents`: people who log in with a phone number (SPEC §4 "Auth"), or who were imported from
+//! the legacy system by ID number and have not logged in yet (then `phone` is empty).
+
+use chrono::Utc;
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, QueryOrder};
+
+use super::{Result, StoreError, found};
+
+/// A resident row.
+#[sea_orm::model]
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "residents")]
+pub struct Model {
+    /// Primary key; JWT subjects are `resident:<id>`.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// E.164-less mainland mobile number as parsed by the domain layer; unique. `None` for an
+    /// imported resident who has not logged in.
+    #[sea_orm(unique)]
+    pub phone: Option<String>,
+    /// Name as set in the profile.
+    pub name: Option<String>,
+    /// Citizen ID number (GB 11643), unique.
+    #[sea_orm(unique)]
+    pub id_number: Option<String>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Personal data stays out of logs: `Debug` shows the id only.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resident")
+            .field("id", &self.id)
+            .field("has_phone", &self.phone.is_some())
+            .field("has_profile", &self.id_number.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// As for [`Model`].
+impl std::fmt::Debug for ModelEx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resident")
+            .field("id", &self.id)
+            .field("has_phone", &self.phone.is_some())
+            .field("has_profile", &self.id_number.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The resident with this id.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Model> {
+    found(Entity::find_by_id(id).one(db).await?, "resident")
+}
+
+/// The resident with this phone, if any.
+pub async fn find_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Phone.eq(phone))
+        .one(db)
+        .await?)
+}
+
+/// The resident with this ID number, if any.
+pub async fn find_by_id_number<C: ConnectionTrait>(
+    db: &C,
+    id_number: &str,
+) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::IdNumber.eq(id_number))
+        .one(db)
+        .await?)
+}
+
+/// The resident with this phone, created on first login. Safe under concurrency: two first
+/// logins with one phone give one row (insert-if-absent on the unique phone).
+pub async fn find_or_create_by_phone<C: ConnectionTrait>(db: &C, phone: &str) -> Result<Model> {
+    let now = Utc::now();
+    let row = ActiveModel {
+        phone: Set(Some(phone.to_owned())),
+        name: Set(None),
+        id_number: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Entity::insert(row)
+        .on_conflict_do_nothing_on([Column::Phone])
+        .exec_without_returning(db)
+        .await?;
+    found(find_by_phone(db, phone).await?, "resident")
+}
+
+/// The resident with this ID number, created (without a phone) when absent — the legacy import.
+/// The name is filled in when the row has none.
+pub async fn find_or_create_by_id_number<C: ConnectionTrait>(
+    db: &C,
+    id_number: &str,
+    name: &str,
+) -> Result<Model> {
+    let now = Utc::now();
+    let row = ActiveModel {
+        phone: Set(None),
+        name: Set(Some(name.to_owned())),
+        id_number: Set(Some(id_number.to_owned())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Entity::insert(row)
+        .on_conflict_do_nothing_on([Column::IdNumber])
+        .exec_without_returning(db)
+        .await?;
+    Entity::update_many()
+        .col_expr(Column::Name, Expr::value(name))
+        .filter(Column::IdNumber.eq(id_number))
+        .filter(Column::Name.is_null())
+        .exec(db)
+        .await?;
+    found(find_by_id_number(db, id_number).await?, "resident")
+}
+
+/// Sets the profile of resident `id`. When an imported resident (no phone) holds this ID number,
+/// this resident claims it: the imported registrations move over and the imported row goes.
+/// When a resident *with* a phone holds it, [`StoreError::Conflict`].
+pub async fn set_profile<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    name: &str,
+    id_number: &str,
+) -> Result<Model> {
+    if let Some(other) = find_by_id_number(db, id_number).await?
+        && other.id != id
+    {
+        if other.phone.is_some() {
+            return Err(StoreError::Conflict("residents.id_number".to_owned()));
+        }
+        super::residences::Entity::update_many()
+            .col_expr(super::residences::Column::ResidentId, Expr::value(id))
+            .filter(super::residences::Column::ResidentId.eq(other.id))
+            .exec(db)
+            .await?;
+        super::applications::Entity::update_many()
+            .col_expr(super::applications::Column::ResidentId, Expr::value(id))
+            .filter(super::applications::Column::ResidentId.eq(other.id))
+            .exec(db)
+            .await?;
+        super::permits::Entity::update_many()
+            .col_expr(super::permits::Column::ResidentId, Expr::value(id))
+            .filter(super::permits::Column::ResidentId.eq(other.id))
+            .exec(db)
+            .await?;
+        Entity::delete_by_id(other.id).exec(db).await?;
+    }
+    let result = Entity::update_many()
+        .col_expr(Column::Name, Expr::value(name))
+        .col_expr(Column::IdNumber, Expr::value(id_number))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::NotFound("resident"));
+    }
+    get(db, id).await
+}
+
+/// All residents, oldest first (support tooling).
+pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>> {
+    Ok(Entity::find().order_by_asc(Column::Id).all(db).await?)
+}

@@ -1,0 +1,217 @@
+//! Load benchmark of `POST /v1/verify` (issue 3): the whole service — bearer token, rate limits,
+//! live lists read from the database, metrics — against a bare actix handler that does only the
+//! same signature work (`crypto::verify::verify` of the same `EPP1:` text against the same
+//! lists), both driven by `wrk` in the same run on the same machine.
+//!
+//! ```text
+//! apt-get install -y wrk
+//! cargo bench -p epermit-tests --bench verify_load
+//! ```
+//!
+//! Knobs (environment): `WRK_THREADS` (default 1), `WRK_CONNECTIONS` (16), `WRK_DURATION` in
+//! seconds (15), `ROUNDS` (2: each round measures both, in alternating order). The service runs on
+//! SQLite + the in-process store unless `EPERMIT_TEST_DATABASE_URL` / `EPERMIT_TEST_REDIS_URL`
+//! are set, as in the tests. No log subscriber is installed in either server.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::Utc;
+use crypto::signer::{KeyFileSigner, Signer};
+use crypto::status_list::StatusList;
+use crypto::trust_list::TrustList;
+use crypto::verify::VerifyOptions;
+use epermit_tests::fixtures::{issued_permit, post, presentation};
+use epermit_tests::wrk::{self, Run};
+use epermit_tests::{TestApp, spawn_app_with};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs wrk against `url` with the JSON body and optional bearer token.
+fn wrk(url: &str, body: &Value, token: Option<&str>) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("post.lua");
+    let auth = token.map_or(String::new(), |t| {
+        format!("wrk.headers[\"Authorization\"] = \"Bearer {t}\"\n")
+    });
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = [[{body}]]\n\
+         wrk.headers[\"Content-Type\"] = \"application/json\"\n{auth}"
+    );
+    std::fs::write(&script, lua).expect("write wrk script");
+    let output = Command::new("wrk")
+        .arg(format!("-t{}", knob("WRK_THREADS", 1)))
+        .arg(format!("-c{}", knob("WRK_CONNECTIONS", 16)))
+        .arg(format!("-d{}s", knob("WRK_DURATION", 15)))
+        .arg("--latency")
+        .arg("-s")
+        .arg(&script)
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run wrk ({e}): install it with `apt-get install -y wrk`")
+        });
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed: {text}");
+    wrk::parse(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+}
+
+#[derive(Deserialize)]
+struct VerifyRequest {
+    qr: String,
+}
+
+/// The lists the bare handler verifies against: the service's own, as `POST /v1/verify` sees them.
+struct Lists {
+    trust: Arc<TrustList>,
+    status: Arc<StatusList>,
+}
+
+/// The baseline: JSON in, the same `crypto::verify::verify` call, JSON out; nothing else.
+async fn bare_verify(lists: web::Data<Lists>, body: web::Json<VerifyRequest>) -> HttpResponse {
+    let verification = crypto::verify::verify(
+        body.qr.trim(),
+        &lists.trust,
+        Some(&lists.status),
+        Utc::now(),
+        &VerifyOptions::default(),
+    );
+    HttpResponse::Ok().json(verification)
+}
+
+/// Arranges a holder-bound permit and a verifier; returns the verifier's token.
+async fn arrange(app: &TestApp) -> (String, String, KeyFileSigner) {
+    let holder = issued_permit(app, "13900000001", "33070219900101123").await;
+    let device = KeyFileSigner::generate();
+    let r = app
+        .client
+        .put(app.url("/v1/permits/me/holder-key"))
+        .bearer_auth(&holder.token)
+        .json(&json!({ "public_key": crypto::keys::public_key_hex(&device.public_key()) }))
+        .send()
+        .await
+        .expect("bind holder key");
+    assert_eq!(r.status(), 200, "bind holder key");
+    let verifier = app
+        .staff_token("school-gate", "verifier", None, Some("school"))
+        .await;
+    (holder.token, verifier, device)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is a filter we do not support.
+    let system = actix_web::rt::System::new();
+    system.block_on(run());
+}
+
+async fn run() {
+    let limit = "1000000000";
+    let app = spawn_app_with(&[
+        ("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", limit),
+        ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", limit),
+    ])
+    .await;
+    let (holder, verifier, device) = arrange(&app).await;
+    let live = app
+        .state
+        .lists
+        .live(&app.state.store, &app.state.status_uri)
+        .await
+        .expect("live lists");
+    let lists = web::Data::new(Lists {
+        trust: live.trust,
+        status: live.status,
+    });
+    let bare = HttpServer::new(move || {
+        App::new()
+            .app_data(lists.clone())
+            .route("/verify", web::post().to(bare_verify))
+    })
+    .bind("127.0.0.1:0")
+    .expect("bind the bare server");
+    let bare_url = format!("http://{}/verify", bare.addrs()[0]);
+    let bare = bare.run();
+    let bare_handle = bare.handle();
+    actix_web::rt::spawn(bare);
+    let service_url = app.url("/v1/verify");
+
+    let rounds = knob("ROUNDS", 2);
+    let mut service_runs = Vec::new();
+    let mut bare_runs = Vec::new();
+    for round in 0..rounds {
+        // A fresh presentation per round: they are valid for 120 s.
+        let body = json!({ "qr": presentation(&app, &holder, &device).await });
+        let check = post(&app, &verifier, "/v1/verify", body.clone()).await;
+        let verdict: Value = check.json().await.expect("verdict");
+        assert_eq!(verdict["verdict"], "valid", "{verdict}");
+        let bare_check: Value = app
+            .client
+            .post(&bare_url)
+            .json(&body)
+            .send()
+            .await
+            .expect("bare verify")
+            .json()
+            .await
+            .expect("bare verdict");
+        assert_eq!(
+            bare_check, verdict,
+            "both servers must give the same answer"
+        );
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for service in order {
+            let (url, token) = if service {
+                (service_url.clone(), Some(verifier.clone()))
+            } else {
+                (bare_url.clone(), None)
+            };
+            let body = body.clone();
+            let run =
+                actix_web::rt::task::spawn_blocking(move || wrk(&url, &body, token.as_deref()))
+                    .await
+                    .expect("wrk thread");
+            println!(
+                "round {round} {:<8} {:>9.0} req/s  p99 {:>7.2} ms",
+                if service { "service" } else { "bare" },
+                run.requests_per_sec,
+                run.p99_ms
+            );
+            if service {
+                service_runs.push(run);
+            } else {
+                bare_runs.push(run);
+            }
+        }
+    }
+    let best = |runs: &[Run]| Run {
+        requests_per_sec: runs.iter().map(|r| r.requests_per_sec).fold(0.0, f64::max),
+        p99_ms: runs.iter().map(|r| r.p99_ms).fold(f64::INFINITY, f64::min),
+    };
+    let (service, bare) = (best(&service_runs), best(&bare_runs));
+    println!(
+        "backend {}: POST /v1/verify {:.0} req/s, p99 {:.2} ms; bare handler {:.0} req/s, p99 {:.2} ms",
+        app.backend(),
+        service.requests_per_sec,
+        service.p99_ms,
+        bare.requests_per_sec,
+        bare.p99_ms
+    );
+    println!(
+        "ratio service/bare: throughput {:.2}×, p99 {:.2}×",
+        service.requests_per_sec / bare.requests_per_sec,
+        service.p99_ms / bare.p99_ms
+    );
+    bare_handle.stop(true).await;
+}

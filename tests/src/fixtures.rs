@@ -1,0 +1,137 @@
+//! What the end-to-end tests and the load benchmark arrange through the API: valid ID numbers,
+//! dates, authenticated requests, an issued permit and a fresh presentation of it.
+
+use chrono::{Duration, NaiveDate, Utc};
+use crypto::qr_text::{self, QrKind};
+use crypto::signer::KeyFileSigner;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+/// Today in Asia/Shanghai.
+pub fn today() -> NaiveDate {
+    crypto::sample::shanghai_day(Utc::now())
+}
+
+/// The day `n` days before today, as `YYYY-MM-DD`.
+pub fn days_ago(n: i64) -> String {
+    (today() - Duration::days(n)).to_string()
+}
+
+/// A valid GB 11643 number from 17 digits (the check character appended).
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+/// `POST path` with a JSON body and a bearer token.
+pub async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `GET path` with a bearer token.
+pub async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A minimal PDF (told by its magic bytes).
+pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
+
+/// A resident holding a freshly issued permit, and the officer who issued it.
+pub struct Holder {
+    pub token: String,
+    pub officer: String,
+    pub number: String,
+}
+
+/// Imports a 400-day confirmed registration in 婺城区 for a new ID number, logs its holder in,
+/// sets the profile, applies and has the district officer approve: the permit's number.
+pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
+    let id = id_number(id17);
+    let csv = format!(
+        "id_number,name,district,address,start,end\n{id},张小明,330702,城北街道丽泽社区,{},\n",
+        days_ago(400)
+    );
+    let file = app.data_dir.path().join(format!("legacy-{phone}.csv"));
+    std::fs::write(&file, csv).unwrap();
+    let imported = api::commands::import::import_file(&app.state.store, &file)
+        .await
+        .unwrap();
+    assert_eq!(imported.imported, 1);
+
+    let token = app.resident_token(phone).await;
+    let r = app
+        .client
+        .put(app.url("/v1/me"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "张小明", "id_number": id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let form = Form::new().text("basis", "employment").part(
+        "evidence",
+        Part::bytes(PDF.to_vec())
+            .file_name("contract.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = app
+        .client
+        .post(app.url("/v1/applications"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
+    let application: Value = r.json().await.unwrap();
+    let officer = app
+        .staff_token(&format!("officer-{phone}"), "officer", Some("330702"), None)
+        .await;
+    let approve = format!("/v1/applications/{}/approve", application["id"]);
+    let r = post(app, &officer, &approve, json!({})).await;
+    assert_eq!(r.status(), 201, "approve");
+    let permit: Value = r.json().await.unwrap();
+    assert_eq!(
+        post(app, &officer, &approve, json!({})).await.status(),
+        409,
+        "approving twice issues one permit"
+    );
+    Holder {
+        token,
+        officer,
+        number: permit["number"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A fresh `EPP1:` presentation of the holder's credential, signed by `device`.
+pub async fn presentation(app: &TestApp, token: &str, device: &KeyFileSigner) -> String {
+    let me: Value = get(app, token, "/v1/permits/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (kind, cose) = qr_text::decode(me["credential"].as_str().unwrap()).unwrap();
+    assert_eq!(kind, QrKind::Permit);
+    let epp = crypto::presentation::present(&cose, device, Utc::now(), None).unwrap();
+    qr_text::encode(QrKind::Presentation, &epp)
+}

@@ -1,0 +1,147 @@
+//! The OpenAPI document and the offline docs page.
+
+use epermit_tests::spawn_app;
+use serde_json::Value;
+
+/// `{name}` path parameters → a plausible value, so the request reaches the handler.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{number}" => "330702-2026-000001",
+            s if s.starts_with('{') => "1",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[actix_web::test]
+async fn the_openapi_document_is_3_1_and_every_error_is_a_problem_document() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer_jwt"].is_object());
+    let paths = doc["paths"].as_object().unwrap();
+    for required in [
+        "/v1/auth/otp",
+        "/v1/me",
+        "/v1/residences",
+        "/v1/applications",
+        "/v1/permits/me",
+        "/v1/permits/me/qr.png",
+        "/v1/verify",
+        "/v1/trust-list",
+        "/v1/status-list",
+        "/v1/audit",
+        "/readyz",
+    ] {
+        assert!(paths.contains_key(required), "{required} is not documented");
+    }
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                // Readiness answers 503 with its own document (which dependency is down).
+                if (status.starts_with('4') || status.starts_with('5')) && path != "/readyz" {
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{method} {path} {status} has no problem document"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_mounted() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = app
+                .client
+                .request(method.clone(), app.url(&concrete(path)))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            assert!(
+                !body.contains("no such route"),
+                "{method} {path} is documented but not mounted ({status})"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} operations documented");
+}
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_problem_document() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "not_found");
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_from_the_binary_without_internet() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(r.status(), 308);
+    assert_eq!(r.headers()["location"], "/docs/");
+    let r = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "the page loads something from the internet: {html}"
+    );
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/docs/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        let text = r.text().await.unwrap();
+        assert!(text.len() > 20, "{asset} is empty");
+        if asset == "swagger-initializer.js" {
+            assert!(text.contains("/openapi.json"), "{text}");
+        }
+    }
+}

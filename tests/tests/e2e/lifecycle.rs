@@ -1,0 +1,238 @@
+//! The whole permit lifecycle as its clients drive it: import → OTP login → profile → apply →
+//! approve → bind key → presentation → verify valid → suspend → verify suspended → restore →
+//! endorse early refused / in the window accepted / late records a lapse → report.
+
+use chrono::Duration;
+use crypto::signer::{KeyFileSigner, Signer};
+use epermit_tests::{TestApp, spawn_app};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use epermit_tests::fixtures::{get, issued_permit, post, presentation, today};
+
+async fn verify(app: &TestApp, verifier: &str, qr: &str) -> Value {
+    let r = post(app, verifier, "/v1/verify", json!({ "qr": qr })).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// Moves a permit's issue day, as if it had been issued `days` ago.
+async fn backdate(app: &TestApp, number: &str, days: i64) {
+    use api::store::permits::{Column, Entity};
+    Entity::update_many()
+        .col_expr(
+            Column::IssuedOn,
+            Expr::value(today() - Duration::days(days)),
+        )
+        .filter(Column::Number.eq(number))
+        .exec(app.state.store.conn())
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn the_permit_lifecycle_from_import_to_report() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000001", "33070219900101123").await;
+    assert!(
+        h.number
+            .starts_with(&format!("330702-{}-", today().format("%Y")))
+    );
+
+    // The holder binds a device key; the credential is re-signed with it (cnf).
+    let device = KeyFileSigner::generate();
+    let r = app
+        .client
+        .put(app.url("/v1/permits/me/holder-key"))
+        .bearer_auth(&h.token)
+        .json(&json!({ "public_key": crypto::keys::public_key_hex(&device.public_key()) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for (path, media) in [
+        ("/v1/permits/me/qr.png", "image/png"),
+        ("/v1/permits/me/qr.svg", "image/svg+xml"),
+    ] {
+        let r = get(&app, &h.token, path).await;
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["content-type"].to_str().unwrap()
+            ),
+            (200, media)
+        );
+    }
+
+    let school = app
+        .staff_token("school1", "verifier", None, Some("school"))
+        .await;
+    let v = verify(&app, &school, &presentation(&app, &h.token, &device).await).await;
+    assert_eq!(
+        (v["verdict"].as_str(), v["assurance"].as_str()),
+        (Some("valid"), Some("holder_bound")),
+        "{v}"
+    );
+    assert_eq!(v["warnings"], json!([]));
+    assert_eq!(v["permit"]["number"], h.number);
+
+    let suspend = format!("/v1/permits/{}/suspend", h.number);
+    assert_eq!(
+        post(&app, &h.officer, &suspend, json!({ "reason": "核查中" }))
+            .await
+            .status(),
+        200
+    );
+    let v = verify(&app, &school, &presentation(&app, &h.token, &device).await).await;
+    assert_eq!(v["verdict"], "suspended");
+    assert_eq!(
+        post(&app, &h.officer, &suspend, json!({ "reason": "again" }))
+            .await
+            .status(),
+        409
+    );
+    let restore = format!("/v1/permits/{}/restore", h.number);
+    assert_eq!(
+        post(&app, &h.officer, &restore, json!({ "reason": "核查完毕" }))
+            .await
+            .status(),
+        200
+    );
+    let v = verify(&app, &school, &presentation(&app, &h.token, &device).await).await;
+    assert_eq!(v["verdict"], "valid");
+
+    // Endorsement: too early now; a month before the anniversary it is accepted.
+    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "endorsement_too_early");
+    assert!(p["window_opens"].is_string() && p["anniversary"].is_string());
+    backdate(&app, &h.number, 365 - 10).await;
+    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["timing"]["timing"], "in_window");
+    let v = verify(&app, &school, &presentation(&app, &h.token, &device).await).await;
+    assert_eq!(v["verdict"], "valid", "the re-signed credential verifies");
+
+    let report: Value = get(&app, &h.token, "/v1/permits/me/report?target=330702")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["target"], "330702");
+    assert_eq!(report["cumulative_in_jinhua_days"], 400);
+    assert_eq!(report["registered_at_target"], true);
+    assert_eq!(report["eligible"], true, "{report}");
+
+    // Revocation is final and shows in verification.
+    let revoke = format!("/v1/permits/{}/revoke", h.number);
+    assert_eq!(
+        post(&app, &h.officer, &revoke, json!({ "reason": "虚假材料" }))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(&app, &h.officer, &restore, json!({ "reason": "undo" }))
+            .await
+            .status(),
+        409
+    );
+    let v = verify(&app, &school, &presentation(&app, &h.token, &device).await).await;
+    assert_eq!(v["verdict"], "revoked");
+
+    api::store::audit::verify_chain(app.state.store.conn())
+        .await
+        .expect("the audit chain is intact");
+}
+
+#[actix_web::test]
+async fn a_late_endorsement_records_a_lapse_that_restarts_continuity() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000002", "33070219900101124").await;
+    backdate(&app, &h.number, 365 + 10).await;
+    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["timing"]["timing"], "late");
+    assert_eq!(e["timing"]["lapse"]["until"], today().to_string());
+    let report: Value = get(&app, &h.token, "/v1/permits/me/report")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["continuous_at_target"]["since"], today().to_string());
+    assert_eq!(report["continuous_at_target"]["days"], 0);
+    assert_eq!(
+        report["cumulative_in_jinhua_days"], 400,
+        "lapses do not reduce cumulative days"
+    );
+}
+
+#[actix_web::test]
+async fn only_police_look_up_full_records_and_the_lookup_is_audited() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000003", "33070219900101125").await;
+    let police = app
+        .staff_token("police1", "verifier", None, Some("police"))
+        .await;
+    let hospital = app
+        .staff_token("hospital1", "verifier", None, Some("hospital"))
+        .await;
+    let path = format!("/v1/permits/{}", h.number);
+    assert_eq!(get(&app, &hospital, &path).await.status(), 403);
+    assert_eq!(get(&app, &h.token, &path).await.status(), 403);
+    let r = get(&app, &police, &path).await;
+    assert_eq!(r.status(), 200);
+    let record: Value = r.json().await.unwrap();
+    assert_eq!(record["permit"]["number"], h.number);
+    let entries = api::store::audit::list(app.state.store.conn(), 0, 1000)
+        .await
+        .unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "permit.lookup" && e.subject == h.number)
+    );
+    assert_eq!(
+        get(&app, &police, "/v1/permits/330702-2026-999999")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[actix_web::test]
+async fn an_officer_of_another_district_cannot_approve_suspend_or_revoke() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000004", "33070219900101126").await;
+    let other = app
+        .staff_token("officer-yiwu", "officer", Some("330782"), None)
+        .await;
+    for action in ["suspend", "revoke"] {
+        let r = post(
+            &app,
+            &other,
+            &format!("/v1/permits/{}/{action}", h.number),
+            json!({ "reason": "不该允许" }),
+        )
+        .await;
+        assert_eq!(r.status(), 403, "{action}");
+    }
+    let bad = post(
+        &app,
+        &h.officer,
+        &format!("/v1/permits/{}/suspend", h.number),
+        json!({ "reason": "" }),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let me: Value = get(&app, &h.token, "/v1/permits/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["permit"]["status"], "active", "nothing was written");
+}
