@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use crypto::status_list::{Status, StatusList};
 use crypto::trust_list::TrustList;
 use sha2::{Digest, Sha256};
@@ -133,7 +133,7 @@ impl ListCache {
     /// the lists are rebuilt only when one moved, or when a tenth of the status list's validity
     /// has passed — so a verification costs one two-row read, not a scan of every permit.
     pub async fn live(&self, store: &Store, uri: &str) -> Result<LiveLists, KeyError> {
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(0);
         let (trust_sequence, status_sequence) = lists::get_both(store.conn()).await?;
         let hit = self.live.lock().ok().and_then(|c| {
             c.as_ref()
@@ -162,7 +162,8 @@ impl ListCache {
 
     /// The status list as the database has it now (unsigned).
     pub async fn current_status(&self, store: &Store, uri: &str) -> Result<StatusList, KeyError> {
-        let now = Utc::now();
+        // Whole seconds, as the signed list carries them.
+        let now = Utc::now().trunc_subsecs(0);
         let mut list = StatusList::new(uri, now, now + STATUS_LIST_VALIDITY, STATUS_LIST_TTL_SECS);
         for (id, status) in permits::statuses(store.conn()).await? {
             let Ok(index) = u32::try_from(id) else {

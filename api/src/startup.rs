@@ -152,6 +152,15 @@ fn json_config() -> web::JsonConfig {
         .error_handler(|err, _| {
             let detail = match &err {
                 actix_web::error::JsonPayloadError::Deserialize(e) => {
+                    if let Some((code, field)) = named_field(&e.to_string()) {
+                        let detail = match code {
+                            "missing_field" => format!("`{field}` is required"),
+                            _ => format!("`{field}` is not a field of this request"),
+                        };
+                        return ApiError::invalid(code, "body", detail)
+                            .with("field", field.into())
+                            .into();
+                    }
                     format!(
                         "the body does not match this request ({:?} at line {}, column {})",
                         e.classify(),
@@ -174,6 +183,25 @@ fn json_config() -> web::JsonConfig {
             };
             ApiError::invalid("invalid_body", "body", detail).into()
         })
+}
+
+/// The field a JSON deserialisation error names, when it is a missing or unknown field: the code
+/// and the name. Other serde messages may quote the input's values (personal data), so only these
+/// two shapes are read, and only a plain identifier (a lower-case letter, then letters, digits
+/// or `_`) is taken.
+fn named_field(message: &str) -> Option<(&'static str, String)> {
+    let (code, rest) = if let Some(rest) = message.strip_prefix("missing field `") {
+        ("missing_field", rest)
+    } else {
+        ("unknown_field", message.strip_prefix("unknown field `")?)
+    };
+    let name = &rest[..rest.find('`')?];
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    plain.then(|| (code, name.to_owned()))
 }
 
 fn query_config() -> web::QueryConfig {
@@ -201,4 +229,28 @@ fn derive_pepper(keys: &KeyRing) -> Result<[u8; 32], StartError> {
     h.update(b"epermit shared-store pepper v1");
     h.update(&der);
     Ok(h.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_field;
+
+    #[test]
+    fn missing_and_unknown_fields_are_named_and_nothing_else_is_read() {
+        assert_eq!(
+            named_field("missing field `qr` at line 1 column 2"),
+            Some(("missing_field", "qr".to_owned()))
+        );
+        assert_eq!(
+            named_field("unknown field `public_key`, expected one of …"),
+            Some(("unknown_field", "public_key".to_owned()))
+        );
+        // Values may be personal data: never taken from other messages.
+        assert_eq!(
+            named_field("invalid type: string \"13812345678\", expected u32"),
+            None
+        );
+        assert_eq!(named_field("unknown field `13812345678 张`"), None);
+        assert_eq!(named_field("unknown field `13812345678`"), None);
+    }
 }

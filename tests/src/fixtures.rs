@@ -42,6 +42,17 @@ pub async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwes
         .unwrap()
 }
 
+/// `PUT path` with a JSON body and a bearer token.
+pub async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .put(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `GET path` with a bearer token.
 pub async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client

@@ -698,12 +698,13 @@ async fn verify(
             "longer than any QR code holds",
         ));
     }
-    let now = Utc::now();
     let lists = state
         .lists
         .live(&state.store, &state.status_uri)
         .await
         .map_err(internal)?;
+    // After the lists: they are never issued after the moment they are checked at.
+    let now = Utc::now();
     let verification = crypto::verify::verify(
         body.qr.trim(),
         &lists.trust,

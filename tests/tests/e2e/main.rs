@@ -5,6 +5,7 @@
 mod applications;
 mod auth;
 mod authorization;
+mod bad_input;
 mod docs;
 mod import;
 mod lifecycle;
