@@ -16,7 +16,8 @@
 //! - `GET /v1/applications/{id}` (the applicant, or an officer of its district);
 //! - `GET /v1/applications?status=…` (officer: their district's queue; resident: their own);
 //! - `POST /v1/applications/{id}/reject` {reason} (officer of its district; 2–500 characters);
-//! - `GET /v1/applications/{id}/evidence` (officer of its district): the file, with its type.
+//! - `GET /v1/applications/{id}/evidence` (officer of its district): the file, with its type;
+//!   each download is audited.
 
 use std::time::Duration;
 
@@ -648,7 +649,7 @@ async fn reject(
     security(("bearer_jwt" = [])),
     params(("id" = i64, Path, description = "The id")),
     responses(
-        (status = 200, description = "The evidence file, with its type", content(("application/pdf"), ("image/png"), ("image/jpeg"))),
+        (status = 200, description = "The evidence file, with its type (the download is audited)", content(("application/pdf"), ("image/png"), ("image/jpeg"))),
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Not an officer of its district"),
         (status = 404, description = "No such application or file"),
@@ -664,10 +665,24 @@ async fn evidence_file(
         .await
         .map_err(store_error)?;
     auth.officer_of(stored_district(row.district)?)?;
-    let file = evidence::get(state.store.conn(), &row.evidence_sha256)
+    // Reading a resident's documents is audited like a police look-up: in the same transaction.
+    let txn = state.store.begin().await.map_err(store_error)?;
+    let file = evidence::get(&txn, &row.evidence_sha256)
         .await
         .map_err(store_error)?
         .ok_or(ApiError::NotFound("evidence"))?;
+    let entry = audit::NewEntry::new(
+        auth.actor(),
+        "application.evidence_view",
+        format!("application:{}", row.id),
+        json!({ "district": row.district.to_string(), "evidence_sha256": file.sha256 }),
+    );
+    audit::append(&txn, entry, Utc::now())
+        .await
+        .map_err(store_error)?;
+    txn.commit()
+        .await
+        .map_err(|e| store_error(StoreError::from(e)))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, file.media_type))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))

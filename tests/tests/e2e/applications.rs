@@ -132,6 +132,18 @@ async fn an_eligible_resident_applies_and_the_district_officer_reviews_the_evide
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+    let views = |entries: Vec<api::store::audit::Model>| {
+        entries
+            .iter()
+            .filter(|e| {
+                e.action == "application.evidence_view" && e.subject == format!("application:{id}")
+            })
+            .count()
+    };
+    let entries = api::store::audit::list(app.state.store.conn(), 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(views(entries), 1, "the officer's download is audited once");
     assert_eq!(
         get(&app, &other_officer, &format!("{path}/evidence"))
             .await
@@ -144,6 +156,10 @@ async fn an_eligible_resident_applies_and_the_district_officer_reviews_the_evide
             .status(),
         403
     );
+    let entries = api::store::audit::list(app.state.store.conn(), 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(views(entries), 1, "refused downloads write nothing");
 
     // One application awaits review at a time.
     let r = submit(
