@@ -10,6 +10,7 @@ use crate::auth::extract::Auth;
 use crate::domain::{IdNumber, PhoneNumber};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::residents::ProfileError;
 use crate::store::{StoreError, audit, residents};
 
 /// A name on a permit: 2–32 characters of letters (any script), spaces and the middle dot.
@@ -41,6 +42,27 @@ fn profile_json(r: &residents::Model) -> serde_json::Value {
     })
 }
 
+/// The problem for a refused profile change; none names the values involved.
+fn profile_refusal(e: ProfileError) -> ApiError {
+    match e {
+        ProfileError::IdNumberTaken | ProfileError::Store(StoreError::Conflict(_)) => {
+            ApiError::conflict(
+                "id_number_registered",
+                "this ID number belongs to another account",
+            )
+        }
+        ProfileError::IdNumberFixed => ApiError::conflict(
+            "id_number_fixed",
+            "the ID number cannot be changed once set; an officer corrects a wrong one",
+        ),
+        ProfileError::NameFixed => ApiError::conflict(
+            "name_fixed",
+            "the name cannot be changed after applying; an officer corrects a wrong one",
+        ),
+        ProfileError::Store(e) => ApiError::internal(e),
+    }
+}
+
 /// `{name, id_number}`
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProfileRequest {
@@ -49,6 +71,10 @@ pub struct ProfileRequest {
 }
 
 /// `PUT /v1/me`: sets name and ID number (GB 11643 check character verified).
+///
+/// The ID number is fixed once set and the name once the resident has applied; repeating the
+/// stored values is a no-op. An ID number imported from the legacy registry without a phone is
+/// claimed — with its confirmed registrations — when the name given is the one imported.
 #[utoipa::path(
     tag = "me",
     security(("bearer_jwt" = [])),
@@ -57,7 +83,7 @@ pub struct ProfileRequest {
         (status = 400, description = "`invalid_name` or `invalid_id_number`"),
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Not a resident"),
-        (status = 409, description = "`id_number_registered`"),
+        (status = 409, description = "`id_number_registered` (another account holds it), `id_number_fixed` (a different one is set), `name_fixed` (the resident has applied)"),
     )
 )]
 #[put("/v1/me")]
@@ -71,16 +97,13 @@ pub async fn put_me(
     let id_number = IdNumber::parse(&body.id_number)
         .map_err(|e| ApiError::invalid("invalid_id_number", "id_number", e.to_string()))?;
     let txn = state.store.begin().await.map_err(ApiError::internal)?;
-    let updated = residents::set_profile(&txn, id, &name, id_number.expose())
+    let set = residents::set_profile(&txn, id, &name, id_number.expose())
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::conflict(
-                "id_number_registered",
-                "this ID number belongs to another account",
-            ),
-            e => ApiError::internal(e),
-        })?;
-    let detail = json!({ "id_number": id_number.masked() });
+        .map_err(profile_refusal)?;
+    let detail = json!({
+        "id_number": id_number.masked(),
+        "claimed_import": set.claimed_import,
+    });
     audit::append(
         &txn,
         audit::NewEntry::new(auth.actor(), "profile.set", auth.actor(), detail),
@@ -89,6 +112,7 @@ pub async fn put_me(
     .await
     .map_err(ApiError::internal)?;
     txn.commit().await.map_err(ApiError::internal)?;
+    let updated = set.resident;
     Ok(HttpResponse::Ok().json(profile_json(&updated)))
 }
 

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, QueryOrder};
+use sea_orm::{ActiveValue::Set, Condition, QueryOrder};
 
 use super::{Result, StoreError, found};
 
@@ -127,20 +127,63 @@ pub async fn find_or_create_by_id_number<C: ConnectionTrait>(
     found(find_by_id_number(db, id_number).await?, "resident")
 }
 
-/// Sets the profile of resident `id`. When an imported resident (no phone) holds this ID number,
-/// this resident claims it: the imported registrations move over and the imported row goes.
-/// When a resident *with* a phone holds it, [`StoreError::Conflict`].
+/// Why [`set_profile`] refused a change. None of these names the value involved.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Another account holds the ID number: a resident with a phone, or an imported record whose
+    /// name is not the one given (a claim must match what the legacy system holds).
+    #[error("the ID number belongs to another account")]
+    IdNumberTaken,
+    /// The account already has a different ID number; only an officer corrects it.
+    #[error("the ID number is fixed once set")]
+    IdNumberFixed,
+    /// The account has applied for a permit: the name is on its file and its credential.
+    #[error("the name is fixed once an application exists")]
+    NameFixed,
+    /// The database failed (or the resident is gone).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DbErr> for ProfileError {
+    fn from(err: DbErr) -> Self {
+        ProfileError::Store(err.into())
+    }
+}
+
+/// Sets the profile of resident `id`: name and ID number.
+///
+/// - The ID number is fixed once set: a different one is [`ProfileError::IdNumberFixed`] (checked
+///   again in the update itself, so two concurrent first settings cannot both win).
+/// - The name may be corrected until the resident's first application, then
+///   [`ProfileError::NameFixed`].
+/// - When an imported resident (no phone) holds this ID number *under this name*, this resident
+///   claims it: the imported registrations, applications and permits move over and the imported
+///   row goes; [`SetProfile::claimed_import`] says so. Any other holder is
+///   [`ProfileError::IdNumberTaken`].
 pub async fn set_profile<C: ConnectionTrait>(
     db: &C,
     id: i64,
     name: &str,
     id_number: &str,
-) -> Result<Model> {
+) -> std::result::Result<SetProfile, ProfileError> {
+    let me = get(db, id).await?;
+    if me
+        .id_number
+        .as_deref()
+        .is_some_and(|held| held != id_number)
+    {
+        return Err(ProfileError::IdNumberFixed);
+    }
+    if me.name.as_deref().is_some_and(|held| held != name) && has_applied(db, id).await? {
+        return Err(ProfileError::NameFixed);
+    }
+    let mut claimed_import = false;
     if let Some(other) = find_by_id_number(db, id_number).await?
         && other.id != id
     {
-        if other.phone.is_some() {
-            return Err(StoreError::Conflict("residents.id_number".to_owned()));
+        if other.phone.is_some() || other.name.as_deref() != Some(name) {
+            return Err(ProfileError::IdNumberTaken);
         }
         super::residences::Entity::update_many()
             .col_expr(super::residences::Column::ResidentId, Expr::value(id))
@@ -158,18 +201,47 @@ pub async fn set_profile<C: ConnectionTrait>(
             .exec(db)
             .await?;
         Entity::delete_by_id(other.id).exec(db).await?;
+        claimed_import = true;
     }
     let result = Entity::update_many()
         .col_expr(Column::Name, Expr::value(name))
         .col_expr(Column::IdNumber, Expr::value(id_number))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(Column::IdNumber.is_null())
+                .add(Column::IdNumber.eq(id_number)),
+        )
         .exec(db)
-        .await?;
+        .await
+        .map_err(StoreError::from)?;
     if result.rows_affected == 0 {
-        return Err(StoreError::NotFound("resident"));
+        // The row exists (read above): a concurrent request set another ID number first.
+        return Err(ProfileError::IdNumberFixed);
     }
-    get(db, id).await
+    Ok(SetProfile {
+        resident: get(db, id).await?,
+        claimed_import,
+    })
+}
+
+/// What [`set_profile`] did.
+#[derive(Debug)]
+pub struct SetProfile {
+    /// The resident as now stored.
+    pub resident: Model,
+    /// Whether an imported record was claimed (its history now belongs to this resident).
+    pub claimed_import: bool,
+}
+
+/// Whether resident `id` has submitted any application.
+async fn has_applied<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool> {
+    Ok(super::applications::Entity::find()
+        .filter(super::applications::Column::ResidentId.eq(id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// All residents, oldest first (support tooling).

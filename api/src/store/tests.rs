@@ -11,6 +11,7 @@ use super::applications::{self, Basis, Decision};
 use super::audit::{self, AuditError, NewEntry};
 use super::permits::{self, NewPermit};
 use super::residences::{self, DistrictFilter, NewResidence, Source, Status as ResidenceStatus};
+use super::residents::ProfileError;
 use super::staff::{self, NewStaff, Role};
 use super::{Store, StoreError, evidence, lists, refresh_tokens, residents, signing_keys};
 
@@ -365,7 +366,7 @@ async fn a_taken_phone_is_a_conflict_and_find_or_create_is_idempotent() {
 }
 
 #[tokio::test]
-async fn a_taken_id_number_is_a_conflict_but_an_imported_one_is_claimed() {
+async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_name() {
     for db in databases().await {
         let conn = db.store.conn();
         let a = residents::find_or_create_by_phone(conn, "13800000005")
@@ -380,7 +381,7 @@ async fn a_taken_id_number_is_a_conflict_but_an_imported_one_is_claimed() {
         let err = residents::set_profile(conn, b.id, "李四", "33070219900101123X")
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert!(matches!(err, ProfileError::IdNumberTaken), "{err:?}");
 
         // Imported by ID number, then claimed on the resident's first profile update.
         let imported = residents::find_or_create_by_id_number(conn, "330702199202021234", "王五")
@@ -404,10 +405,28 @@ async fn a_taken_id_number_is_a_conflict_but_an_imported_one_is_claimed() {
             !residences::import(conn, registration).await.unwrap(),
             "a re-import changes nothing"
         );
+        let err = residents::set_profile(conn, b.id, "王六", "330702199202021234")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ProfileError::IdNumberTaken),
+            "a claim needs the imported name: {err:?}"
+        );
         let claimed = residents::set_profile(conn, b.id, "王五", "330702199202021234")
             .await
             .unwrap();
-        assert_eq!(claimed.id, b.id);
+        assert_eq!((claimed.resident.id, claimed.claimed_import), (b.id, true));
+        let err = residents::set_profile(conn, b.id, "王五", "33070219900101123X")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProfileError::IdNumberFixed), "{err:?}");
+        let again = residents::set_profile(conn, b.id, "王五", "330702199202021234")
+            .await
+            .unwrap();
+        assert!(
+            !again.claimed_import,
+            "repeating the stored values is a no-op"
+        );
         assert_eq!(
             residences::list_by_resident(conn, b.id)
                 .await
@@ -421,6 +440,30 @@ async fn a_taken_id_number_is_a_conflict_but_an_imported_one_is_claimed() {
                 .unwrap()
                 .is_some_and(|r| r.id == b.id)
         );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_name_is_corrected_until_the_first_application_then_fixed() {
+    for db in databases().await {
+        let conn = db.store.conn();
+        let resident = residents::find_or_create_by_phone(conn, "13800000007")
+            .await
+            .unwrap();
+        residents::set_profile(conn, resident.id, "张三丰", "33070219900101123X")
+            .await
+            .unwrap();
+        residents::set_profile(conn, resident.id, "张三", "33070219900101123X")
+            .await
+            .expect("a typo is corrected before applying");
+        submitted_application(&db.store, "13800000007").await;
+        let err = residents::set_profile(conn, resident.id, "张三丰", "33070219900101123X")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProfileError::NameFixed), "{err:?}");
+        let stored = residents::get(conn, resident.id).await.unwrap();
+        assert_eq!(stored.name.as_deref(), Some("张三"), "nothing written");
         db.cleanup().await;
     }
 }

@@ -39,15 +39,37 @@ async fn importing_the_same_file_twice_imports_nothing_the_second_time() {
     // The registrations are confirmed and imported, and go with the ID number to the resident
     // who later claims it in their profile.
     let token = app.resident_token("13700000001").await;
-    let r = app
-        .client
-        .put(app.url("/v1/me"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "张三", "id_number": a }))
-        .send()
+    let put_profile = |name: &'static str, id_number: String| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.client
+                .put(app.url("/v1/me"))
+                .bearer_auth(token)
+                .json(&json!({ "name": name, "id_number": id_number }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A claim needs the name the legacy registry holds; a refused one moves nothing.
+    let r = put_profile("张四", a.clone()).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["type"],
+        "id_number_registered"
+    );
+    let own: Value = get(&app, &token, "/v1/residences")
+        .await
+        .json()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(own["items"].as_array().unwrap().len(), 0);
+    assert_eq!(put_profile("张三", a.clone()).await.status(), 200);
+    // Once set, the ID number stays: another one is refused, the same one is a no-op.
+    let r = put_profile("张三", b.clone()).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["type"], "id_number_fixed");
+    assert_eq!(put_profile("张三", a.clone()).await.status(), 200);
     let own: Value = get(&app, &token, "/v1/residences")
         .await
         .json()
