@@ -31,13 +31,53 @@ pub async fn confirmed_periods<C: ConnectionTrait>(
     let rows = residences::list_by_resident(db, resident_id)
         .await
         .map_err(ApiError::internal)?;
-    Ok(rows
-        .iter()
+    Ok(periods_of(&rows))
+}
+
+/// The confirmed ones of `rows` as policy periods.
+pub fn periods_of(rows: &[residences::Model]) -> Vec<Period> {
+    rows.iter()
         .filter(|r| r.status == residences::Status::Confirmed)
         .filter_map(|r| {
             let code = DistrictCode::new(u32::try_from(r.district).ok()?).ok()?;
             Period::new(code, r.start_date, r.end_date).ok()
         })
+        .collect()
+}
+
+/// One person holds one permit: a resident whose latest permit is active or suspended is refused
+/// (409 `permit_held`: endorse it, or have it restored). Returns the latest permit when it was
+/// revoked, whose lapses still count (SPEC §1.2 over §3).
+pub async fn no_permit_held<C: ConnectionTrait>(
+    db: &C,
+    resident_id: i64,
+) -> ApiResult<Option<permits::Model>> {
+    let latest = permits::find_by_resident(db, resident_id)
+        .await
+        .map_err(ApiError::internal)?;
+    match latest {
+        Some(p) if p.status != permits::Status::Revoked => Err(ApiError::conflict(
+            "permit_held",
+            "a residence permit is held already: endorse it, or have it restored",
+        )),
+        revoked => Ok(revoked),
+    }
+}
+
+/// The lapses an earlier, revoked permit leaves behind on `date`: those a late endorsement closed.
+/// (A lapse still open at revocation ends with the permit: there is nothing left to endorse.)
+pub async fn lapses_left_by<C: ConnectionTrait>(
+    db: &C,
+    revoked: Option<&permits::Model>,
+    date: NaiveDate,
+) -> ApiResult<Vec<Lapse>> {
+    let Some(permit) = revoked else {
+        return Ok(Vec::new());
+    };
+    Ok(lapses_of(db, permit, date)
+        .await?
+        .into_iter()
+        .filter(|lapse| lapse.until().is_some())
         .collect())
 }
 

@@ -66,6 +66,24 @@ pub async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
 /// A minimal PDF (told by its magic bytes).
 pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
 
+/// `POST /v1/applications` on the employment basis with a PDF contract, district by default.
+pub async fn apply(app: &TestApp, token: &str) -> reqwest::Response {
+    let form = Form::new().text("basis", "employment").part(
+        "evidence",
+        Part::bytes(PDF.to_vec())
+            .file_name("contract.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    app.client
+        .post(app.url("/v1/applications"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A resident holding a freshly issued permit, and the officer who issued it.
 pub struct Holder {
     pub token: String,
@@ -98,21 +116,7 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let form = Form::new().text("basis", "employment").part(
-        "evidence",
-        Part::bytes(PDF.to_vec())
-            .file_name("contract.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
-    let r = app
-        .client
-        .post(app.url("/v1/applications"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = apply(app, &token).await;
     assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
     let application: Value = r.json().await.unwrap();
     let officer = app

@@ -8,8 +8,9 @@
 //!   - `district` (optional): the district applied to; without it, the district of the resident's
 //!     current (open) registration — the confirmed one if there is one.
 //!
-//!   The profile (name and ID number) must be set (422 `profile_incomplete`); §1.2 is checked on
-//!   the applicant's *confirmed* registrations, and a refusal is 422 `application_refused` listing
+//!   The profile (name and ID number) must be set (422 `profile_incomplete`); a resident holding an
+//!   active or suspended permit is refused (409 `permit_held`); §1.2 is checked on the applicant's
+//!   *confirmed* registrations and the closed lapses of a revoked earlier permit, and a refusal is 422 `application_refused` listing
 //!   every unmet condition with its dates. An `Idempotency-Key` header makes retries safe: the same
 //!   key with the same request replays the first response (`Idempotency-Replayed: true`), with a
 //!   different request it is 422 `idempotency_key_reused`, while the first is still running 409.
@@ -26,12 +27,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use futures_util::StreamExt;
-use policy::{District, DistrictCode, Period};
+use policy::District;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::extract::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::issuance;
 use crate::keys::district_code;
 use crate::routes::residences::{district_member, lock_resident, store_error, text_member, today};
 use crate::shared_state::{IdempotencyBegin, StoredResponse};
@@ -286,7 +288,7 @@ fn shared_unavailable<E>(_: E) -> ApiError {
         (status = 400, description = "`invalid_body`, `missing_field`, `invalid_field`, `duplicate_field`, `invalid_basis`, `invalid_district`, `invalid_idempotency_key`"),
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Not a resident"),
-        (status = 409, description = "`application_pending`, `idempotency_in_progress`"),
+        (status = 409, description = "`application_pending`, `permit_held` (an active or suspended permit), `idempotency_in_progress`"),
         (status = 413, description = "`evidence_too_large`"),
         (status = 422, description = "`profile_incomplete`, `unsupported_evidence_type`, `application_refused` (with `unmet`, `district`, `date`), `idempotency_key_reused`, `district_not_in_jinhua`"),
         (status = 503, description = "The idempotency store is unavailable"),
@@ -394,18 +396,7 @@ async fn create(
     let registrations = residences::list_by_resident(db, resident)
         .await
         .map_err(store_error)?;
-    let mut periods = Vec::new();
-    for r in registrations
-        .iter()
-        .filter(|r| r.status == residences::Status::Confirmed)
-    {
-        let code = u32::try_from(r.district)
-            .ok()
-            .and_then(|c| DistrictCode::new(c).ok());
-        if let Some(period) = code.and_then(|c| Period::new(c, r.start_date, r.end_date).ok()) {
-            periods.push(period);
-        }
-    }
+    let periods = issuance::periods_of(&registrations);
     let open = |status| {
         registrations
             .iter()
@@ -418,13 +409,15 @@ async fn create(
         open(residences::Status::Confirmed).or_else(|| open(residences::Status::Declared))
     });
     let date = today();
+    let revoked = issuance::no_permit_held(db, resident).await?;
+    let lapses = issuance::lapses_left_by(db, revoked.as_ref(), date).await?;
     // Without any open registration no district qualifies; any district gives the same verdict.
     let checked = district.unwrap_or(District::Wucheng);
     let application = policy::Application {
         date,
         district: checked,
         periods: &periods,
-        lapses: &[],
+        lapses: &lapses,
         basis: Some(match submission.basis {
             Basis::Employment => policy::Basis::Employment,
             Basis::Housing => policy::Basis::Housing,
@@ -445,6 +438,8 @@ async fn create(
     let district = district_code(checked);
     let txn = state.store.begin().await.map_err(store_error)?;
     lock_resident(&txn, resident).await?;
+    // Again under the lock: an approval may have landed since the first look.
+    issuance::no_permit_held(&txn, resident).await?;
     let pending = applications::list_by_resident(&txn, resident)
         .await
         .map_err(store_error)?

@@ -78,7 +78,7 @@ async fn finish(txn: sea_orm::DatabaseTransaction, entry: audit::NewEntry) -> Ap
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Not an officer of its district"),
         (status = 404, description = "No such application"),
-        (status = 409, description = "`already_decided`, `permit_numbers_exhausted`"),
+        (status = 409, description = "`already_decided`, `permit_held` (the applicant holds a permit already), `permit_numbers_exhausted`"),
     )
 )]
 async fn approve(
@@ -103,6 +103,7 @@ async fn approve(
             "the application was decided already",
         ));
     }
+    issuance::no_permit_held(&txn, app.resident_id).await?;
     let issued_on = today(now);
     let year = issued_on.year();
     let seq = permits::allocate_number(&txn, app.district, year)

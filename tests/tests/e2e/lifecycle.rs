@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use epermit_tests::fixtures::{get, issued_permit, post, presentation, today};
+use epermit_tests::fixtures::{self, apply, get, issued_permit, post, presentation, today};
 
 async fn verify(app: &TestApp, verifier: &str, qr: &str) -> Value {
     let r = post(app, verifier, "/v1/verify", json!({ "qr": qr })).await;
@@ -169,6 +169,92 @@ async fn a_late_endorsement_records_a_lapse_that_restarts_continuity() {
         report["cumulative_in_jinhua_days"], 400,
         "lapses do not reduce cumulative days"
     );
+}
+
+/// The `type` of a problem response, with its status.
+async fn problem(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    (status, body["type"].as_str().unwrap_or_default().to_owned())
+}
+
+#[actix_web::test]
+async fn one_permit_per_person_a_holder_applies_again_only_after_revocation() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000003", "33070219900101125").await;
+    let held = (409, "permit_held".to_owned());
+    assert_eq!(problem(apply(&app, &h.token).await).await, held);
+    // An application that got past the submission check (a race with an approval) is not
+    // approved into a second permit either, and stays in the queue.
+    let conn = app.state.store.conn();
+    let permit = api::store::permits::find_by_number(conn, &h.number)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = api::store::evidence::put(conn, "application/pdf", fixtures::PDF)
+        .await
+        .unwrap();
+    let raced = api::store::applications::insert(
+        conn,
+        permit.resident_id,
+        330702,
+        api::store::applications::Basis::Employment,
+        &stored.sha256,
+    )
+    .await
+    .unwrap();
+    let approve = format!("/v1/applications/{}/approve", raced.id);
+    assert_eq!(
+        problem(post(&app, &h.officer, &approve, json!({})).await).await,
+        held
+    );
+    let r = get(&app, &h.officer, &format!("/v1/applications/{}", raced.id)).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "submitted");
+    let reject = format!("/v1/applications/{}/reject", raced.id);
+    let r = post(
+        &app,
+        &h.officer,
+        &reject,
+        json!({ "reason": "已持有居住证" }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let suspend = format!("/v1/permits/{}/suspend", h.number);
+    let r = post(&app, &h.officer, &suspend, json!({ "reason": "核查中" })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(problem(apply(&app, &h.token).await).await, held);
+    let revoke = format!("/v1/permits/{}/revoke", h.number);
+    let r = post(&app, &h.officer, &revoke, json!({ "reason": "证件遗失" })).await;
+    assert_eq!(r.status(), 200);
+    let r = apply(&app, &h.token).await;
+    assert_eq!(
+        r.status(),
+        201,
+        "after revocation: {}",
+        r.text().await.unwrap()
+    );
+}
+
+#[actix_web::test]
+async fn an_earlier_permits_lapse_restarts_continuity_for_a_new_application() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000004", "33070219900101126").await;
+    backdate(&app, &h.number, 365 + 10).await;
+    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
+    assert_eq!(r.status(), 200, "late endorsement");
+    let revoke = format!("/v1/permits/{}/revoke", h.number);
+    let r = post(&app, &h.officer, &revoke, json!({ "reason": "证件遗失" })).await;
+    assert_eq!(r.status(), 200);
+    // 400 days registered, but continuity in Jinhua restarted at today's late endorsement.
+    let r = apply(&app, &h.token).await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "application_refused");
+    assert_eq!(
+        p["unmet"][0]["condition"], "continuous_residence_under_six_months",
+        "{p}"
+    );
+    assert_eq!(p["unmet"][0]["since"], today().to_string());
 }
 
 #[actix_web::test]
