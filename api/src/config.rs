@@ -4,7 +4,8 @@
 //! echoed in an error.
 //!
 //! Environment variables: `EPERMIT_BIND`, `EPERMIT_DATA_DIR`, `DATABASE_URL`, `REDIS_URL`,
-//! `EPERMIT_PUBLIC_URL`, `EPERMIT_SMS_GATEWAY`, `EPERMIT_MAX_EVIDENCE_BYTES`, and any nested key as
+//! `EPERMIT_PUBLIC_URL`, `EPERMIT_SMS_GATEWAY`, `EPERMIT_MAX_EVIDENCE_BYTES`,
+//! `EPERMIT_VERIFY_RECHECK_MS`, and any nested key as
 //! `EPERMIT_<SECTION>__<KEY>`, e.g. `EPERMIT_OTP__TTL_SECS=120` or
 //! `EPERMIT_RATE_LIMITS__LOGIN__PER_IP=30`. An empty variable counts as unset.
 //!
@@ -37,13 +38,14 @@ const SECRET_KEYS: [&str; 3] = ["database_url", "redis_url", "sms_gateway"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
-const ENV_KEYS: [&str; 10] = [
+const ENV_KEYS: [&str; 11] = [
     "bind",
     "redis_prefix",
     "data_dir",
     "public_url",
     "sms_gateway",
     "max_evidence_bytes",
+    "verify_recheck_ms",
     "otp",
     "rate_limits",
     "lockout",
@@ -80,6 +82,12 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Largest accepted evidence upload in bytes (default 5 MiB).
     pub max_evidence_bytes: u64,
+    /// How long `POST /v1/verify` may use the list sequences it last read before asking the
+    /// database again, in milliseconds (`EPERMIT_VERIFY_RECHECK_MS`, default 1000, at most 60000;
+    /// 0 = every request). A suspension or revocation made through this instance is seen by its
+    /// next verification regardless; this bounds how late one made through *another* instance
+    /// (or the CLI) is seen.
+    pub verify_recheck_ms: u64,
 }
 
 /// One-time login codes (SPEC §4 "Auth").
@@ -149,6 +157,7 @@ impl Default for Settings {
             lockout: LockoutSettings::default(),
             tokens: TokenSettings::default(),
             max_evidence_bytes: 5 * 1024 * 1024,
+            verify_recheck_ms: 1000,
         }
     }
 }
@@ -354,6 +363,9 @@ impl Settings {
         if self.public_url.ends_with('/') {
             return Err(("public_url", "must not end with /"));
         }
+        if self.verify_recheck_ms > 60_000 {
+            return Err(("verify_recheck_ms", "must be at most 60000"));
+        }
         let positive: [(&'static str, u64); 13] = [
             ("otp.ttl_secs", self.otp.ttl_secs),
             ("otp.max_attempts", self.otp.max_attempts.into()),
@@ -388,6 +400,11 @@ impl Settings {
             Some((key, _)) => Err((key, "must be greater than 0")),
             None => Ok(()),
         }
+    }
+
+    /// See [`Settings::verify_recheck_ms`].
+    pub fn verify_recheck(&self) -> Duration {
+        Duration::from_millis(self.verify_recheck_ms)
     }
 
     /// The database URL: the configured one, or the embedded SQLite file under the data directory.
@@ -453,6 +470,7 @@ mod tests {
         assert_eq!(s.tokens.access_ttl(), Duration::from_secs(900));
         assert_eq!(s.tokens.refresh_ttl(), Duration::from_secs(30 * 24 * 3600));
         assert_eq!(s.max_evidence_bytes, 5 * 1024 * 1024);
+        assert_eq!(s.verify_recheck(), Duration::from_secs(1));
     }
 
     #[test]
@@ -557,6 +575,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`public_url`"), "{err}");
+
+        let err = Settings::load_from(None, env(&[("EPERMIT_VERIFY_RECHECK_MS", "600000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`verify_recheck_ms`") && err.contains("at most 60000"),
+            "{err}"
+        );
 
         let missing = Path::new("/nonexistent/epermit.toml");
         assert!(matches!(

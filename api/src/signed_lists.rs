@@ -2,7 +2,9 @@
 //! and cached by sequence: a list is signed again only when its content changed (sequence bump)
 //! or half its validity has passed, so its ETag is stable between changes.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use crypto::status_list::{Status, StatusList};
@@ -45,11 +47,21 @@ impl SignedList {
 }
 
 /// The cache of both lists.
-#[derive(Default)]
 pub struct ListCache {
     trust: Mutex<Option<SignedList>>,
     status: Mutex<Option<SignedList>>,
-    live: Mutex<Option<LiveLists>>,
+    live: Mutex<Option<Checked>>,
+    /// Counts the list changes committed through this instance ([`ListCache::changed`]).
+    generation: AtomicU64,
+    /// How long the live lists are used without reading the sequences again.
+    recheck: std::time::Duration,
+}
+
+/// The live lists, when their sequences were last read, and the generation current before.
+struct Checked {
+    lists: LiveLists,
+    at: Instant,
+    generation: u64,
 }
 
 /// The unsigned lists `POST /v1/verify` checks against, with the sequences they were built at.
@@ -83,6 +95,23 @@ fn fresh(
 }
 
 impl ListCache {
+    /// An empty cache whose live lists are rechecked against the database after `recheck`.
+    pub fn new(recheck: std::time::Duration) -> Self {
+        ListCache {
+            trust: Mutex::default(),
+            status: Mutex::default(),
+            live: Mutex::default(),
+            generation: AtomicU64::new(0),
+            recheck,
+        }
+    }
+
+    /// Tells the cache that a list change has been committed through this instance: the next
+    /// [`ListCache::live`] reads the sequences again. Call it *after* the commit.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The signed trust list.
     pub async fn trust_list(&self, store: &Store, ring: &KeyRing) -> Result<SignedList, KeyError> {
         let now = Utc::now();
@@ -128,15 +157,33 @@ impl ListCache {
         Ok(signed)
     }
 
-    /// The lists as the database has them now (unsigned), for `POST /v1/verify`. Live: both
-    /// sequences are read on every call (each state change bumps one in its transaction), and
-    /// the lists are rebuilt only when one moved, or when a tenth of the status list's validity
-    /// has passed — so a verification costs one two-row read, not a scan of every permit.
+    /// The lists as the database has them now (unsigned), for `POST /v1/verify`. Both sequences
+    /// are read (one two-row read; each state change bumps one in its transaction) unless they
+    /// were read less than `recheck` ago and no change has been committed through this instance
+    /// since ([`ListCache::changed`]); the lists are rebuilt only when a sequence moved, or when a
+    /// tenth of the status list's validity has passed — never a scan of every permit per call.
     pub async fn live(&self, store: &Store, uri: &str) -> Result<LiveLists, KeyError> {
         let now = Utc::now().trunc_subsecs(0);
+        // Read before the sequences: a change committed after this load makes the entry stored
+        // below stale, and the generation it is stored with says so.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let recent = self.live.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|c| {
+                    c.generation == generation
+                        && c.at.elapsed() < self.recheck
+                        && now < c.lists.built_at + STATUS_LIST_VALIDITY / 10
+                })
+                .map(|c| c.lists.clone())
+        });
+        if let Some(recent) = recent {
+            return Ok(recent);
+        }
+        let at = Instant::now();
         let (trust_sequence, status_sequence) = lists::get_both(store.conn()).await?;
         let hit = self.live.lock().ok().and_then(|c| {
             c.as_ref()
+                .map(|c| &c.lists)
                 .filter(|c| {
                     c.trust_sequence == trust_sequence
                         && c.status_sequence == status_sequence
@@ -144,20 +191,24 @@ impl ListCache {
                 })
                 .cloned()
         });
-        if let Some(hit) = hit {
-            return Ok(hit);
-        }
-        let live = LiveLists {
-            trust_sequence,
-            status_sequence,
-            built_at: now,
-            trust: Arc::new(keys::trust_list(store.conn(), now, TRUST_LIST_VALIDITY).await?),
-            status: Arc::new(self.current_status(store, uri).await?),
+        let lists = match hit {
+            Some(hit) => hit,
+            None => LiveLists {
+                trust_sequence,
+                status_sequence,
+                built_at: now,
+                trust: Arc::new(keys::trust_list(store.conn(), now, TRUST_LIST_VALIDITY).await?),
+                status: Arc::new(self.current_status(store, uri).await?),
+            },
         };
         if let Ok(mut slot) = self.live.lock() {
-            *slot = Some(live.clone());
+            *slot = Some(Checked {
+                lists: lists.clone(),
+                at,
+                generation,
+            });
         }
-        Ok(live)
+        Ok(lists)
     }
 
     /// The status list as the database has it now (unsigned).

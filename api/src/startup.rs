@@ -130,6 +130,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let status_uri = status_list_uri(&settings.public_url);
     let pepper = derive_pepper(&keys)?;
+    let lists = ListCache::new(settings.verify_recheck());
     Ok(AppState {
         settings,
         store,
@@ -137,7 +138,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         keys,
         jwt,
         sender,
-        lists: ListCache::default(),
+        lists,
         metrics: crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?,
         pepper,
         status_uri,

@@ -1,5 +1,5 @@
 //! Load benchmark of `POST /v1/verify` (issue 3): the whole service — bearer token, rate limits,
-//! live lists read from the database, metrics — against a bare actix handler that does only the
+//! live lists from the database, metrics — against a bare actix handler that does only the
 //! same signature work (`crypto::verify::verify` of the same `EPP1:` text against the same
 //! lists), both driven by `wrk` in the same run on the same machine.
 //!
@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Knobs (environment): `WRK_THREADS` (default 1), `WRK_CONNECTIONS` (16), `WRK_DURATION` in
-//! seconds (15), `ROUNDS` (2: each round measures both, in alternating order). The service runs on
+//! seconds (15), `ROUNDS` (2: each round measures both, in alternating order),
+//! `EPERMIT_VERIFY_RECHECK_MS` (the service's setting, default 1000; 0 reads the list sequences
+//! on every request). The service runs on
 //! SQLite + the in-process store unless `EPERMIT_TEST_DATABASE_URL` / `EPERMIT_TEST_REDIS_URL`
 //! are set, as in the tests. No log subscriber is installed in either server.
 
@@ -114,9 +116,12 @@ fn main() {
 
 async fn run() {
     let limit = "1000000000";
+    let recheck = knob("EPERMIT_VERIFY_RECHECK_MS", 1000).to_string();
+    println!("service: verify_recheck_ms = {recheck}");
     let app = spawn_app_with(&[
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", limit),
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", limit),
+        ("EPERMIT_VERIFY_RECHECK_MS", &recheck),
     ])
     .await;
     let (holder, verifier, device) = arrange(&app).await;

@@ -41,18 +41,17 @@ pub fn new_code() -> String {
     format!("{:06}", OsRng.next_u32() % 1_000_000)
 }
 
-/// Counts one hit on `bucket` (a minute's window) and refuses past `limit` with 429. When the
-/// shared store is down, `fail_open` lets the request through (verification keeps working);
-/// otherwise it is 503.
+/// Counts one hit on each `(bucket, limit)` (a minute's window, one call to the shared store) and
+/// refuses with 429 when any bucket is past its limit. When the shared store is down,
+/// `fail_open` lets the request through (verification keeps working); otherwise it is 503.
 pub async fn rate_limit(
     state: &AppState,
-    bucket: &str,
-    limit: u32,
+    buckets: &[(&str, u32)],
     fail_open: bool,
 ) -> Result<(), ApiError> {
     match state
         .shared
-        .hit(bucket, limit, std::time::Duration::from_secs(60))
+        .hit_all(buckets, std::time::Duration::from_secs(60))
         .await
     {
         Ok(RateDecision::Allowed { .. }) => Ok(()),

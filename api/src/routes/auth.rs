@@ -48,18 +48,13 @@ pub async fn otp(
 ) -> ApiResult<HttpResponse> {
     let phone = parse_phone(&body.phone)?;
     let limits = &state.settings.rate_limits.otp;
-    rate_limit(
-        &state,
-        &format!("otp:ip:{}", client_ip(&req)),
-        limits.per_ip,
-        false,
-    )
-    .await?;
     let account = keyed(&state, "phone", phone.expose());
     rate_limit(
         &state,
-        &format!("otp:acct:{account}"),
-        limits.per_account,
+        &[
+            (&format!("otp:ip:{}", client_ip(&req)), limits.per_ip),
+            (&format!("otp:acct:{account}"), limits.per_account),
+        ],
         false,
     )
     .await?;
@@ -115,18 +110,13 @@ pub async fn login(
         ));
     }
     let limits = &state.settings.rate_limits.login;
-    rate_limit(
-        &state,
-        &format!("login:ip:{}", client_ip(&req)),
-        limits.per_ip,
-        false,
-    )
-    .await?;
     let account = keyed(&state, "phone", phone.expose());
     rate_limit(
         &state,
-        &format!("login:acct:{account}"),
-        limits.per_account,
+        &[
+            (&format!("login:ip:{}", client_ip(&req)), limits.per_ip),
+            (&format!("login:acct:{account}"), limits.per_account),
+        ],
         false,
     )
     .await?;
@@ -204,8 +194,10 @@ pub async fn staff_login(
     let limits = &state.settings.rate_limits.login;
     rate_limit(
         &state,
-        &format!("staff-login:ip:{}", client_ip(&req)),
-        limits.per_ip,
+        &[(
+            &format!("staff-login:ip:{}", client_ip(&req)),
+            limits.per_ip,
+        )],
         false,
     )
     .await?;

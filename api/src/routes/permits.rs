@@ -151,6 +151,7 @@ async fn approve(
         json!({ "application": id }),
     );
     finish(txn, entry).await?;
+    state.lists.changed();
     Ok(HttpResponse::Created().json(to_json(&permit)))
 }
 
@@ -516,6 +517,7 @@ async fn change_status(
         json!({ "reason": reason }),
     );
     finish(txn, entry).await?;
+    state.lists.changed();
     Ok(HttpResponse::Ok().json(to_json(&permit)))
 }
 
@@ -657,7 +659,8 @@ struct VerifyRequest {
 }
 
 /// `POST /v1/verify` (verifiers): the SPEC §2 verdict against the current trust list and the
-/// live status from the database.
+/// live status from the database: a change committed through this instance is seen at once, one
+/// committed elsewhere within `verify_recheck_ms` (see [`crate::signed_lists::ListCache::live`]).
 #[utoipa::path(
     post,
     path = "/v1/verify",
@@ -684,11 +687,12 @@ async fn verify(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    rate_limit(&state, &format!("verify:ip:{ip}"), limits.per_ip, true).await?;
     rate_limit(
         &state,
-        &format!("verify:acct:{staff_id}"),
-        limits.per_account,
+        &[
+            (&format!("verify:ip:{ip}"), limits.per_ip),
+            (&format!("verify:acct:{staff_id}"), limits.per_account),
+        ],
         true,
     )
     .await?;

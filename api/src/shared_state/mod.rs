@@ -70,6 +70,33 @@ pub enum RateDecision {
     },
 }
 
+impl RateDecision {
+    /// The decision over several buckets (see [`SharedState::hit_all`]); no bucket allows all.
+    pub fn combine(decisions: impl IntoIterator<Item = RateDecision>) -> RateDecision {
+        decisions.into_iter().fold(
+            RateDecision::Allowed {
+                remaining: u32::MAX,
+            },
+            |acc, d| match (acc, d) {
+                (
+                    RateDecision::Limited { retry_after: a },
+                    RateDecision::Limited { retry_after: b },
+                ) => RateDecision::Limited {
+                    retry_after: a.max(b),
+                },
+                (limited @ RateDecision::Limited { .. }, RateDecision::Allowed { .. })
+                | (RateDecision::Allowed { .. }, limited @ RateDecision::Limited { .. }) => limited,
+                (
+                    RateDecision::Allowed { remaining: a },
+                    RateDecision::Allowed { remaining: b },
+                ) => RateDecision::Allowed {
+                    remaining: a.min(b),
+                },
+            },
+        )
+    }
+}
+
 /// A response kept for an idempotency key, replayed on a repeated request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredResponse {
@@ -148,6 +175,17 @@ pub trait SharedState: Send + Sync + 'static {
     /// Counts one hit in `bucket` within a fixed window of `window`; more than `limit` hits in
     /// the window are limited.
     async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision>;
+
+    /// Counts one hit in each `(bucket, limit)` (e.g. per IP and per account) in one call — one
+    /// round trip where the store is remote. Limited when any bucket is: the latest window end
+    /// is the one to wait for; otherwise the fewest hits left.
+    async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
+        let mut decisions = Vec::with_capacity(buckets.len());
+        for (bucket, limit) in buckets {
+            decisions.push(self.hit(bucket, *limit, window).await?);
+        }
+        Ok(RateDecision::combine(decisions))
+    }
 
     /// Claims `key` for a request with `fingerprint` (e.g. SHA-256 of method, path and body) for
     /// `ttl`. Atomic: of two concurrent claims, one is `New`.

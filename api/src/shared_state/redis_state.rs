@@ -33,13 +33,19 @@ if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end
 return left
 ";
 
-/// Fixed window: returns {count, milliseconds left in the window}.
+/// Fixed window over each key of KEYS: returns {count, milliseconds left in the window} for each,
+/// flattened. (All keys live under one prefix on one node; a cluster would need a hash tag.)
 const HIT: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
-return {n, ttl}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]) ttl = tonumber(ARGV[1]) end
+  out[2 * i - 1] = n
+  out[2 * i] = ttl
+end
+return out
 ";
 
 /// Claims the key with ARGV[1] unless present; returns nil when claimed, else the existing record.
@@ -158,25 +164,39 @@ impl SharedState for RedisState {
     }
 
     async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {
+        self.hit_all(&[(bucket, limit)], window).await
+    }
+
+    async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
+        let mut invocation = self.hit.prepare_invoke();
+        for (bucket, _) in buckets {
+            invocation.key(self.key("rl", bucket));
+        }
         let mut conn = self.conn.clone();
-        let (count, ttl_ms): (i64, i64) = self
-            .hit
-            .key(self.key("rl", bucket))
+        let counts: Vec<(i64, i64)> = invocation
             .arg(millis(window))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let count = u32::try_from(count).unwrap_or(u32::MAX);
-        Ok(if count > limit {
-            let ms = u64::try_from(ttl_ms).unwrap_or(0);
-            RateDecision::Limited {
-                retry_after: Duration::from_millis(ms),
-            }
-        } else {
-            RateDecision::Allowed {
-                remaining: limit - count,
-            }
-        })
+        if counts.len() != buckets.len() {
+            return Err(SharedStateError::Unavailable(
+                "rate-limit script answered for the wrong number of buckets".to_owned(),
+            ));
+        }
+        Ok(RateDecision::combine(buckets.iter().zip(counts).map(
+            |((_, limit), (count, ttl_ms))| {
+                let count = u32::try_from(count).unwrap_or(u32::MAX);
+                if count > *limit {
+                    RateDecision::Limited {
+                        retry_after: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
+                    }
+                } else {
+                    RateDecision::Allowed {
+                        remaining: limit - count,
+                    }
+                }
+            },
+        )))
     }
 
     async fn idempotency_begin(

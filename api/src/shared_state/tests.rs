@@ -122,6 +122,32 @@ async fn hits_beyond_the_limit_are_limited_until_the_window_ends() {
 }
 
 #[tokio::test]
+async fn joined_hits_count_every_bucket_and_the_tightest_limit_decides() {
+    for s in states() {
+        let buckets = [("join:ip", 5), ("join:acct", 2)];
+        for remaining in (0..2).rev() {
+            assert_eq!(
+                s.hit_all(&buckets, MINUTE).await.unwrap(),
+                RateDecision::Allowed { remaining },
+                "{}",
+                s.kind()
+            );
+        }
+        assert!(matches!(
+            s.hit_all(&buckets, MINUTE).await.unwrap(),
+            RateDecision::Limited { retry_after } if retry_after > Duration::from_secs(50)
+        ));
+        // Every bucket was counted each time: 3 hits on the per-IP one, 2 left of 5.
+        assert_eq!(
+            s.hit_all(&[("join:ip", 5)], MINUTE).await.unwrap(),
+            RateDecision::Allowed { remaining: 1 },
+            "{}",
+            s.kind()
+        );
+    }
+}
+
+#[tokio::test]
 async fn concurrent_hits_are_all_counted() {
     for s in states() {
         let tasks: Vec<_> = (0..20)

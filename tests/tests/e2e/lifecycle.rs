@@ -171,6 +171,55 @@ async fn a_late_endorsement_records_a_lapse_that_restarts_continuity() {
     );
 }
 
+/// Suspends a permit straight in the database, as another instance of the service would: this
+/// instance's list cache is not told.
+async fn suspend_elsewhere(app: &TestApp, number: &str) {
+    use api::store::{lists, permits};
+    let conn = app.state.store.conn();
+    let permit = permits::find_by_number(conn, number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        permits::set_status(conn, permit.id, permits::Status::Suspended, Some("核查中"))
+            .await
+            .unwrap()
+    );
+    lists::bump(conn, lists::ListName::StatusList)
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_change_made_by_another_instance_is_verified_within_the_recheck_interval() {
+    for (recheck_ms, wait) in [
+        ("0", None),
+        ("300", Some(std::time::Duration::from_millis(400))),
+    ] {
+        let app = epermit_tests::spawn_app_with(&[("EPERMIT_VERIFY_RECHECK_MS", recheck_ms)]).await;
+        let h = issued_permit(&app, "13900000005", "33070219900101127").await;
+        let school = app
+            .staff_token("school1", "verifier", None, Some("school"))
+            .await;
+        let me: Value = get(&app, &h.token, "/v1/permits/me")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let credential = me["credential"].as_str().unwrap().to_owned();
+        assert_eq!(verify(&app, &school, &credential).await["verdict"], "valid");
+        suspend_elsewhere(&app, &h.number).await;
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
+        assert_eq!(
+            verify(&app, &school, &credential).await["verdict"],
+            "suspended",
+            "recheck {recheck_ms} ms"
+        );
+    }
+}
+
 /// The `type` of a problem response, with its status.
 async fn problem(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
