@@ -76,6 +76,13 @@ pub struct LiveLists {
     pub status: Arc<StatusList>,
 }
 
+impl LiveLists {
+    /// Whether the lists were built less than a tenth of the status list's validity before `now`.
+    fn fresh_at(&self, now: DateTime<Utc>) -> bool {
+        now < self.built_at + STATUS_LIST_VALIDITY / 10
+    }
+}
+
 /// The URI of the status list, as permits name it (`<public url>/sl`; short on purpose, it
 /// travels in every QR code). The list is served there and at `/v1/status-list`.
 pub fn status_list_uri(public_url: &str) -> String {
@@ -172,7 +179,7 @@ impl ListCache {
                 .filter(|c| {
                     c.generation == generation
                         && c.at.elapsed() < self.recheck
-                        && now < c.lists.built_at + STATUS_LIST_VALIDITY / 10
+                        && c.lists.fresh_at(now)
                 })
                 .map(|c| c.lists.clone())
         });
@@ -187,7 +194,7 @@ impl ListCache {
                 .filter(|c| {
                     c.trust_sequence == trust_sequence
                         && c.status_sequence == status_sequence
-                        && now < c.built_at + STATUS_LIST_VALIDITY / 10
+                        && c.fresh_at(now)
                 })
                 .cloned()
         });

@@ -138,14 +138,19 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
     }
 }
 
-/// A fresh `EPP1:` presentation of the holder's credential, signed by `device`.
-pub async fn presentation(app: &TestApp, token: &str, device: &KeyFileSigner) -> String {
+/// The holder's `EP1:` credential, from `GET /v1/permits/me`.
+pub async fn credential(app: &TestApp, token: &str) -> String {
     let me: Value = get(app, token, "/v1/permits/me")
         .await
         .json()
         .await
         .unwrap();
-    let (kind, cose) = qr_text::decode(me["credential"].as_str().unwrap()).unwrap();
+    me["credential"].as_str().unwrap().to_owned()
+}
+
+/// A fresh `EPP1:` presentation of the holder's credential, signed by `device`.
+pub async fn presentation(app: &TestApp, token: &str, device: &KeyFileSigner) -> String {
+    let (kind, cose) = qr_text::decode(&credential(app, token).await).unwrap();
     assert_eq!(kind, QrKind::Permit);
     let epp = crypto::presentation::present(&cose, device, Utc::now(), None).unwrap();
     qr_text::encode(QrKind::Presentation, &epp)

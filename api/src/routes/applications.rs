@@ -10,10 +10,11 @@
 //!
 //!   The profile (name and ID number) must be set (422 `profile_incomplete`); a resident holding an
 //!   active or suspended permit is refused (409 `permit_held`); §1.2 is checked on the applicant's
-//!   *confirmed* registrations and the closed lapses of a revoked earlier permit, and a refusal is 422 `application_refused` listing
-//!   every unmet condition with its dates. An `Idempotency-Key` header makes retries safe: the same
-//!   key with the same request replays the first response (`Idempotency-Replayed: true`), with a
-//!   different request it is 422 `idempotency_key_reused`, while the first is still running 409.
+//!   *confirmed* registrations and the closed lapses of a revoked earlier permit, and a refusal is
+//!   422 `application_refused` listing every unmet condition with its dates. An `Idempotency-Key`
+//!   header makes retries safe: the same key with the same request replays the first response
+//!   (`Idempotency-Replayed: true`), with a different request it is 422 `idempotency_key_reused`,
+//!   while the first is still running 409.
 //! - `GET /v1/applications/{id}` (the applicant, or an officer of its district);
 //! - `GET /v1/applications?status=…` (officer: their district's queue; resident: their own);
 //! - `POST /v1/applications/{id}/reject` {reason} (officer of its district; 2–500 characters);

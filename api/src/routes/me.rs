@@ -112,8 +112,7 @@ pub async fn put_me(
     .await
     .map_err(ApiError::internal)?;
     txn.commit().await.map_err(ApiError::internal)?;
-    let updated = set.resident;
-    Ok(HttpResponse::Ok().json(profile_json(&updated)))
+    Ok(HttpResponse::Ok().json(profile_json(&set.resident)))
 }
 
 /// `GET /v1/me`

@@ -214,8 +214,7 @@ pub async fn set_profile<C: ConnectionTrait>(
                 .add(Column::IdNumber.eq(id_number)),
         )
         .exec(db)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     if result.rows_affected == 0 {
         // The row exists (read above): a concurrent request set another ID number first.
         return Err(ProfileError::IdNumberFixed);

@@ -6,7 +6,7 @@ use epermit_tests::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use epermit_tests::fixtures::{get, issued_permit};
+use epermit_tests::fixtures::{credential, get, issued_permit};
 
 async fn status(
     app: &TestApp,
@@ -40,12 +40,7 @@ async fn every_endpoint_answers_every_role_with_the_exact_status() {
         .staff_token("police-a", "verifier", None, Some("police"))
         .await;
     let admin = app.staff_token("admin-a", "admin", None, None).await;
-    let me: Value = get(&app, &holder.token, "/v1/permits/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ep1 = me["credential"].as_str().unwrap().to_owned();
+    let ep1 = credential(&app, &holder.token).await;
     let number = holder.number.clone();
     let applications: Value = get(&app, &holder.token, "/v1/applications")
         .await

@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use epermit_tests::fixtures::{self, apply, get, issued_permit, post, presentation, today};
+use epermit_tests::fixtures::{self, Holder, apply, get, issued_permit, post, presentation, today};
 
 async fn verify(app: &TestApp, verifier: &str, qr: &str) -> Value {
     let r = post(app, verifier, "/v1/verify", json!({ "qr": qr })).await;
@@ -29,6 +29,14 @@ async fn backdate(app: &TestApp, number: &str, days: i64) {
         .exec(app.state.store.conn())
         .await
         .unwrap();
+}
+
+/// Endorses the holder's permit ten days after its first anniversary: the endorsement's JSON.
+async fn endorse_late(app: &TestApp, h: &Holder) -> Value {
+    backdate(app, &h.number, 365 + 10).await;
+    let r = post(app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
+    assert_eq!(r.status(), 200, "late endorsement");
+    r.json().await.unwrap()
 }
 
 #[actix_web::test]
@@ -152,10 +160,7 @@ async fn the_permit_lifecycle_from_import_to_report() {
 async fn a_late_endorsement_records_a_lapse_that_restarts_continuity() {
     let app = spawn_app().await;
     let h = issued_permit(&app, "13900000002", "33070219900101124").await;
-    backdate(&app, &h.number, 365 + 10).await;
-    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
-    assert_eq!(r.status(), 200);
-    let e: Value = r.json().await.unwrap();
+    let e = endorse_late(&app, &h).await;
     assert_eq!(e["timing"]["timing"], "late");
     assert_eq!(e["timing"]["lapse"]["until"], today().to_string());
     let report: Value = get(&app, &h.token, "/v1/permits/me/report")
@@ -201,12 +206,7 @@ async fn a_change_made_by_another_instance_is_verified_within_the_recheck_interv
         let school = app
             .staff_token("school1", "verifier", None, Some("school"))
             .await;
-        let me: Value = get(&app, &h.token, "/v1/permits/me")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let credential = me["credential"].as_str().unwrap().to_owned();
+        let credential = fixtures::credential(&app, &h.token).await;
         assert_eq!(verify(&app, &school, &credential).await["verdict"], "valid");
         suspend_elsewhere(&app, &h.number).await;
         if let Some(wait) = wait {
@@ -288,9 +288,7 @@ async fn one_permit_per_person_a_holder_applies_again_only_after_revocation() {
 async fn an_earlier_permits_lapse_restarts_continuity_for_a_new_application() {
     let app = spawn_app().await;
     let h = issued_permit(&app, "13900000004", "33070219900101126").await;
-    backdate(&app, &h.number, 365 + 10).await;
-    let r = post(&app, &h.token, "/v1/permits/me/endorsements", json!({})).await;
-    assert_eq!(r.status(), 200, "late endorsement");
+    endorse_late(&app, &h).await;
     let revoke = format!("/v1/permits/{}/revoke", h.number);
     let r = post(&app, &h.officer, &revoke, json!({ "reason": "证件遗失" })).await;
     assert_eq!(r.status(), 200);
