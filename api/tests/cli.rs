@@ -1,5 +1,6 @@
-//! The `epermit` command line, driven as an operator would: the report of every shared case,
-//! the demo bundle, and offline verification of what the demo made.
+//! The `epermit` command line, driven as an operator would: the report of every worked case
+//! (`policy/tests/cases/`, plus those of `EPERMIT_CASES_DIR` when set), the demo bundle, and
+//! offline verification of what the demo made.
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +11,18 @@ fn epermit() -> Command {
     Command::cargo_bin("epermit").unwrap()
 }
 
-fn cases_dir() -> PathBuf {
-    std::env::var_os("EPERMIT_CASES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/cases/residence")
-        })
+/// The worked cases kept in the repository (see `policy/tests/cases/README.md`).
+const IN_REPO_CASES: usize = 8;
+
+/// The `*.json` files of `dir`, sorted.
+fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the cases at {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
 }
 
 fn json_of(output: &[u8]) -> Value {
@@ -23,18 +30,13 @@ fn json_of(output: &[u8]) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
 }
 
-#[test]
-fn policy_report_answers_every_shared_case_with_its_expected_json_and_exit_code() {
-    let mut seen = 0;
-    for entry in std::fs::read_dir(cases_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|x| x != "json") {
-            continue;
-        }
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+/// `epermit policy report` of each case prints its expected JSON, exit 3 for an error case.
+fn check_cases(files: &[PathBuf]) {
+    for path in files {
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let out = epermit()
             .args(["policy", "report"])
-            .arg(&path)
+            .arg(path)
             .output()
             .unwrap();
         let expected = &case["expected"];
@@ -45,9 +47,31 @@ fn policy_report_answers_every_shared_case_with_its_expected_json_and_exit_code(
             0
         };
         assert_eq!(out.status.code(), Some(want), "{}", path.display());
-        seen += 1;
     }
-    assert!(seen >= 8, "only {seen} cases found");
+}
+
+#[test]
+fn policy_report_answers_every_worked_case_with_its_expected_json_and_exit_code() {
+    let files = case_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy/tests/cases"));
+    assert!(
+        files.len() >= IN_REPO_CASES,
+        "only {} cases found",
+        files.len()
+    );
+    check_cases(&files);
+}
+
+#[test]
+fn policy_report_answers_every_extra_case_of_epermit_cases_dir() {
+    if let Some(dir) = std::env::var_os("EPERMIT_CASES_DIR") {
+        let files = case_files(Path::new(&dir));
+        assert!(
+            !files.is_empty(),
+            "no cases in {}",
+            Path::new(&dir).display()
+        );
+        check_cases(&files);
+    }
 }
 
 #[test]

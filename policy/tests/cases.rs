@@ -1,17 +1,23 @@
-//! Every worked case of `shared/cases/residence/` (SPEC §3) must match, input to expected output.
+//! Every worked case of `tests/cases/` (SPEC §3) must match, input to expected output, and so must
+//! every case in `EPERMIT_CASES_DIR` when that is set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use policy::{parse_report_request, report};
 use serde_json::{Value, json};
 
-/// The shared cases folder: `EPERMIT_CASES_DIR`, or `shared/cases/residence` beside the checkout.
-fn cases_dir() -> PathBuf {
-    std::env::var_os("EPERMIT_CASES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cases/residence")
-        })
+/// The worked cases kept in the repository (see `tests/cases/README.md`).
+const IN_REPO_CASES: usize = 8;
+
+/// The `*.json` files of `dir`, sorted.
+fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the cases at {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// What the CLI and API answer for a case: the report, or `{"error": code}`.
@@ -22,18 +28,12 @@ fn answer(text: &str) -> Value {
     }
 }
 
-#[test]
-fn every_shared_residence_case_matches_its_expected_output() {
-    let dir = cases_dir();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the shared cases at {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+/// Every case of `dir` answers its expected output; at least `at_least` cases are there.
+fn check_cases_in(dir: &Path, at_least: usize) {
+    let files = case_files(dir);
     assert!(
-        files.len() >= 8,
-        "expected the shared cases in {}, found {}",
+        files.len() >= at_least,
+        "expected at least {at_least} cases in {}, found {}",
         dir.display(),
         files.len()
     );
@@ -58,6 +58,21 @@ fn every_shared_residence_case_matches_its_expected_output() {
         files.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn every_worked_residence_case_matches_its_expected_output() {
+    check_cases_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases"),
+        IN_REPO_CASES,
+    );
+}
+
+#[test]
+fn every_extra_case_of_epermit_cases_dir_matches_its_expected_output() {
+    if let Some(dir) = std::env::var_os("EPERMIT_CASES_DIR") {
+        check_cases_in(Path::new(&dir), 1);
+    }
 }
 
 #[test]
