@@ -7,9 +7,9 @@
 //! (see [`PRIVATE_CLAIM`]). There is no `iss`: the `kid` names the district (see the crate README
 //! for this and every other compact-layout choice).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ciborium::Value;
-use policy::calendar::{epoch_day, from_epoch_day};
+use policy::calendar::{epoch_day, from_epoch_day, start_of_day_in_shanghai};
 use policy::{District, DistrictCode, Lapse, Period, PermitNumber};
 use serde::Serialize;
 
@@ -90,14 +90,10 @@ pub struct PermitClaims {
     pub status: StatusRef,
 }
 
-/// 00:00 Asia/Shanghai (UTC+8, no daylight saving since 1991) on `anniversary`, as a UTC instant:
-/// the `exp` of a credential whose next anniversary that is (SPEC §2).
+/// 00:00 Asia/Shanghai on `anniversary`, as a UTC instant: the `exp` of a credential whose next
+/// anniversary that is (SPEC §2), by [`start_of_day_in_shanghai`].
 pub fn expiry_instant(anniversary: NaiveDate) -> DateTime<Utc> {
-    let local_midnight = anniversary.and_time(NaiveTime::MIN);
-    let utc = local_midnight
-        .checked_sub_signed(TimeDelta::hours(8))
-        .unwrap_or(local_midnight);
-    utc.and_utc()
+    start_of_day_in_shanghai(anniversary)
 }
 
 /// Signs the claims with the issuing district's key: the tagged COSE_Sign1 bytes of an `EP1:`.

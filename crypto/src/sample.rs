@@ -3,8 +3,8 @@
 //! deterministic setup around it (root, district and holder keys; trust and status lists). Used by
 //! the CLI demo, the SDK tests, the benches and this crate's tests.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
-use policy::calendar::{add_days, add_months};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use policy::calendar::{add_days, add_months, day_in_shanghai};
 use policy::{District, Period, PermitNumber};
 
 use crate::cbor::whole_seconds;
@@ -27,13 +27,6 @@ pub const NAME: &str = "张小明";
 /// The reference address (12 characters, street/community level).
 pub const ADDRESS: &str = "稠城街道宾王社区二十八号";
 
-/// The calendar day of `t` in Asia/Shanghai (UTC+8).
-pub fn shanghai_day(t: DateTime<Utc>) -> NaiveDate {
-    t.checked_add_signed(TimeDelta::hours(8))
-        .unwrap_or(t)
-        .date_naive()
-}
-
 /// `t + delta`, refused beyond chrono's range instead of panicking.
 fn shift(t: DateTime<Utc>, delta: TimeDelta) -> Result<DateTime<Utc>> {
     t.checked_add_signed(delta)
@@ -50,7 +43,7 @@ pub fn reference_claims(
     now: DateTime<Utc>,
 ) -> Result<PermitClaims> {
     let now = whole_seconds(now);
-    let today = shanghai_day(now);
+    let today = day_in_shanghai(now);
     let first_issued = add_days(today, -10);
     let (p1, p2, p3) = (
         add_days(today, -900),

@@ -1,10 +1,10 @@
 //! Conversions between the platform's clock (`SystemTime`: Kotlin `Instant`, Swift `Date`,
 //! Python `datetime`) and the instants and days of SPEC §2/§3. Calendar days are the days of
-//! Asia/Shanghai (UTC+8, no daylight saving since 1991), as everywhere in the SPEC.
+//! Asia/Shanghai, as everywhere in the SPEC: [`policy::calendar::day_in_shanghai`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// The instant, saturated to chrono's range (± 262 000 years): a clock that far off is past
 /// every expiry or before every issue, which verification then reports as such.
@@ -43,13 +43,6 @@ pub(crate) fn system_time(t: DateTime<Utc>) -> SystemTime {
     }
 }
 
-/// The calendar day of `t` in Asia/Shanghai.
-pub(crate) fn shanghai_day(t: DateTime<Utc>) -> NaiveDate {
-    t.checked_add_signed(TimeDelta::hours(8))
-        .unwrap_or(t)
-        .date_naive()
-}
-
 /// `YYYY-MM-DD`, the date form of the SPEC §3 contract.
 pub(crate) fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -79,13 +72,8 @@ mod tests {
     }
 
     #[test]
-    fn the_day_is_shanghai_s() {
-        // 2026-03-09 16:00 UTC is 2026-03-10 00:00 in Shanghai.
-        let t = DateTime::from_timestamp(1_773_072_000, 0).unwrap();
-        assert_eq!(date_text(shanghai_day(t)), "2026-03-10");
-        assert_eq!(
-            date_text(shanghai_day(t - TimeDelta::seconds(1))),
-            "2026-03-09"
-        );
+    fn dates_are_iso_calendar_dates() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(date_text(d), "2026-03-09");
     }
 }

@@ -11,11 +11,12 @@ use crypto::status_list::StatusList;
 use crypto::trust_list::TrustList;
 use crypto::{TrustStore, VerifyingKey};
 use policy::PermitStatus;
+use policy::calendar::day_in_shanghai;
 
 use crate::error::{Result, SdkError};
 use crate::permit::Permit;
 use crate::report::{self, Report};
-use crate::time::{instant, shanghai_day, system_time};
+use crate::time::{instant, system_time};
 
 /// The outcome of a verification (SPEC §2 codes, in check order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -277,7 +278,7 @@ impl Verifier {
                 crypto::Verdict::Revoked => (PermitStatus::Revoked, None),
                 crypto::Verdict::EndorsementOverdue => (
                     PermitStatus::Active,
-                    policy::Lapse::new(shanghai_day(claims.expires_at), None).ok(),
+                    policy::Lapse::new(day_in_shanghai(claims.expires_at), None).ok(),
                 ),
                 crypto::Verdict::Valid
                 | crypto::Verdict::BadHolderSignature
@@ -287,7 +288,7 @@ impl Verifier {
             Some(report::for_claims(
                 claims,
                 claims.residence,
-                shanghai_day(now),
+                day_in_shanghai(now),
                 status,
                 lapse,
             ))

@@ -11,7 +11,7 @@ use crate::TestApp;
 
 /// Today in Asia/Shanghai.
 pub fn today() -> NaiveDate {
-    crypto::sample::shanghai_day(Utc::now())
+    policy::calendar::today()
 }
 
 /// The day `n` days before today, as `YYYY-MM-DD`.

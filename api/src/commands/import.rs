@@ -231,7 +231,7 @@ pub async fn import_residences<R: Read>(
             _ => return Err(ImportError::BadHeader),
         }
     }
-    let today = crypto::sample::shanghai_day(Utc::now());
+    let today = policy::calendar::today();
     let mut report = Report::default();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut record = csv::ByteRecord::new();

@@ -46,7 +46,7 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
 
 /// Today in Asia/Shanghai, the day every date rule is judged on.
 pub(crate) fn today() -> NaiveDate {
-    crypto::sample::shanghai_day(Utc::now())
+    policy::calendar::today()
 }
 
 /// The text member `name` of a JSON object body, or a 400 naming it.
