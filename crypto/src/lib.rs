@@ -14,6 +14,7 @@ pub mod masked_id;
 pub mod permit;
 pub mod presentation;
 pub mod qr_text;
+#[cfg(feature = "sample")]
 pub mod sample;
 pub mod signer;
 pub mod status_list;

@@ -1,7 +1,11 @@
 //! Demo data, not for production: the reference permit of the SPEC §2 size budget (3-character
 //! name, 12-character address, 3 residence periods, holder-bound, status reference) and a complete
 //! deterministic setup around it (root, district and holder keys; trust and status lists). Used by
-//! the CLI demo, the SDK tests, the benches and this crate's tests.
+//! the CLI demo, the SDK's demo export, the SDK tests, the benches, the fuzz targets and this
+//! crate's tests.
+//!
+//! Compiled only with the cargo feature `sample` (off by default), so no production path can
+//! reach it: the keys derive from public fixed seeds.
 
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use policy::calendar::{add_days, add_months, day_in_shanghai};

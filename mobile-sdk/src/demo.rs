@@ -2,6 +2,9 @@
 //! from `crypto::sample` (root key, trust list, status list, the reference permit) with the
 //! permit bound to a holder key the caller chooses. A verifier pinned to the real Jinhua root
 //! key refuses all of it (the demo root key is derived from a public fixed seed).
+//!
+//! This export is why the SDK builds `crypto` with its `sample` feature in normal builds; it is
+//! demo data only, and nothing else in the SDK uses `crypto::sample`.
 
 use std::time::SystemTime;
 
