@@ -7,17 +7,15 @@ use serde::Serialize;
 use crate::calendar::add_months;
 use crate::{Error, Lapse, Result};
 
-/// Where a day falls relative to the permit's next anniversary.
+/// Where a day falls relative to the permit's next anniversary: `Ok` with the endorsement it
+/// would be accepted as, or `Err` when it is before the window.
+pub type Timing = std::result::Result<Endorsed, TooEarly>;
+
+/// An endorsement accepted (SPEC §1.4). Serialised with its kind under `timing` (`in_window`,
+/// `late`), as the API returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "timing", rename_all = "snake_case")]
-pub enum Timing {
-    /// Before the window: an endorsement is refused; it opens on `window_opens`.
-    Early {
-        /// First day of the window, `add_months(anniversary, -1)`.
-        window_opens: NaiveDate,
-        /// The anniversary the window precedes.
-        anniversary: NaiveDate,
-    },
+pub enum Endorsed {
     /// In `[add_months(anniversary, -1), anniversary)`: accepted, validity moves to `next`.
     InWindow {
         /// The anniversary being endorsed.
@@ -35,6 +33,16 @@ pub enum Timing {
         /// The validity end after endorsement, `day + 1 year`.
         next: NaiveDate,
     },
+}
+
+/// An endorsement refused because its window has not opened (SPEC §1.4,
+/// `endorsement_too_early`): the dates tell when to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TooEarly {
+    /// First day of the window, `add_months(anniversary, -1)`.
+    pub window_opens: NaiveDate,
+    /// The anniversary the window precedes.
+    pub anniversary: NaiveDate,
 }
 
 /// The endorsement history of one permit, replayed: anniversaries are `anchor + k years`, the
@@ -91,44 +99,43 @@ impl EndorsementCalendar {
         day >= self.next_anniversary()
     }
 
-    /// Where `day` falls: early, in the window or late.
+    /// Where `day` falls, without endorsing: too early, or the endorsement it would be.
     pub fn timing(&self, day: NaiveDate) -> Timing {
         let anniversary = self.next_anniversary();
         let window_opens = add_months(anniversary, -1);
         if day < window_opens {
-            Timing::Early {
+            Err(TooEarly {
                 window_opens,
                 anniversary,
-            }
+            })
         } else if day < anniversary {
-            Timing::InWindow {
+            Ok(Endorsed::InWindow {
                 anniversary,
                 next: add_months(self.anchor, (self.years + 1) * 12),
-            }
+            })
         } else {
-            Timing::Late {
+            Ok(Endorsed::Late {
                 anniversary,
                 lapse: Lapse::closed(anniversary, day),
                 next: add_months(day, 12),
-            }
+            })
         }
     }
 
-    /// Endorses on `day`: the timing it was accepted with, or `Err` with the early timing (whose
-    /// dates tell when to come back).
-    pub fn endorse(&mut self, day: NaiveDate) -> std::result::Result<Timing, Timing> {
-        let timing = self.timing(day);
-        match timing {
-            Timing::Early { .. } => return Err(timing),
-            Timing::InWindow { .. } => self.years += 1,
-            Timing::Late { lapse, .. } => {
+    /// Endorses on `day`: what it was accepted as, or [`TooEarly`] (and nothing changes) when the
+    /// window has not opened.
+    pub fn endorse(&mut self, day: NaiveDate) -> std::result::Result<Endorsed, TooEarly> {
+        let endorsed = self.timing(day)?;
+        match endorsed {
+            Endorsed::InWindow { .. } => self.years += 1,
+            Endorsed::Late { lapse, .. } => {
                 self.closed_lapses.push(lapse);
                 self.anchor = day;
                 self.years = 1;
             }
         }
         self.last_endorsed = Some(day);
-        Ok(timing)
+        Ok(endorsed)
     }
 
     /// The lapses as of `as_of`: each closed by a late endorsement, and the open one

@@ -25,7 +25,7 @@ pub use application::{
 pub use continuity::Continuity;
 pub use contract::{ReportRequest, parse_report_request};
 pub use district::{District, DistrictCode};
-pub use endorsement::{EndorsementCalendar, Timing};
+pub use endorsement::{Endorsed, EndorsementCalendar, Timing, TooEarly};
 pub use error::{Error, Result};
 pub use period::{Lapse, Period};
 pub use permit_number::PermitNumber;

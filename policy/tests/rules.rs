@@ -3,9 +3,9 @@
 use chrono::NaiveDate;
 use policy::calendar::{add_months, parse_date};
 use policy::{
-    Application, Basis, Blocker, District, EndorsementCalendar, Error, Lapse, Period, PermitFacts,
-    PermitStatus, Report, ReportInput, RuleOutcome, Timing, UnmetCondition, check_application,
-    check_declared_start, report,
+    Application, Basis, Blocker, District, Endorsed, EndorsementCalendar, Error, Lapse, Period,
+    PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, TooEarly, UnmetCondition,
+    check_application, check_declared_start, report,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -175,36 +175,42 @@ fn endorsement_is_accepted_only_in_the_month_before_the_anniversary() {
     let cal = EndorsementCalendar::new(d("2025-03-31"), &[]).unwrap();
     assert_eq!(
         cal.timing(d("2026-02-27")),
-        Timing::Early {
+        Err(TooEarly {
             window_opens: d("2026-02-28"),
             anniversary: d("2026-03-31")
-        }
+        })
     );
     assert_eq!(
         cal.timing(d("2026-02-28")),
-        Timing::InWindow {
+        Ok(Endorsed::InWindow {
             anniversary: d("2026-03-31"),
             next: d("2027-03-31")
-        }
+        })
     );
     assert_eq!(
         cal.timing(d("2026-03-30")),
-        Timing::InWindow {
+        Ok(Endorsed::InWindow {
             anniversary: d("2026-03-31"),
             next: d("2027-03-31")
-        }
+        })
     );
-    assert!(matches!(cal.timing(d("2026-03-31")), Timing::Late { .. }));
+    assert!(matches!(
+        cal.timing(d("2026-03-31")),
+        Ok(Endorsed::Late { .. })
+    ));
 }
 
 #[test]
 fn early_endorsement_is_refused_and_changes_nothing() {
     let mut cal = EndorsementCalendar::new(d("2025-03-31"), &[]).unwrap();
     let before = cal.clone();
-    assert!(matches!(
+    assert_eq!(
         cal.endorse(d("2025-06-01")),
-        Err(Timing::Early { .. })
-    ));
+        Err(TooEarly {
+            window_opens: d("2026-02-28"),
+            anniversary: d("2026-03-31")
+        })
+    );
     assert_eq!(cal, before);
     assert_eq!(
         EndorsementCalendar::new(d("2025-03-31"), &[d("2025-06-01")]),
@@ -231,10 +237,10 @@ fn a_permit_not_endorsed_by_its_anniversary_is_suspended_with_an_open_lapse() {
 #[test]
 fn late_endorsement_records_the_lapse_and_restarts_anniversaries_from_its_day() {
     let mut cal = EndorsementCalendar::new(d("2024-05-01"), &[d("2025-04-15")]).unwrap();
-    let timing = cal.endorse(d("2026-06-10")).unwrap();
+    let endorsed = cal.endorse(d("2026-06-10")).unwrap();
     assert_eq!(
-        timing,
-        Timing::Late {
+        endorsed,
+        Endorsed::Late {
             anniversary: d("2026-05-01"),
             lapse: lapse("2026-05-01", Some("2026-06-10")),
             next: d("2027-06-10")
@@ -244,6 +250,28 @@ fn late_endorsement_records_the_lapse_and_restarts_anniversaries_from_its_day() 
     assert_eq!(
         cal.lapses(d("2026-12-31")),
         vec![lapse("2026-05-01", Some("2026-06-10"))]
+    );
+}
+
+#[test]
+fn an_accepted_endorsement_serialises_with_its_timing_as_the_api_returns_it() {
+    let in_window = Endorsed::InWindow {
+        anniversary: d("2026-03-31"),
+        next: d("2027-03-31"),
+    };
+    assert_eq!(
+        serde_json::to_value(in_window).unwrap(),
+        serde_json::json!({"timing": "in_window", "anniversary": "2026-03-31", "next": "2027-03-31"})
+    );
+    let late = Endorsed::Late {
+        anniversary: d("2026-05-01"),
+        lapse: lapse("2026-05-01", Some("2026-06-10")),
+        next: d("2027-06-10"),
+    };
+    assert_eq!(
+        serde_json::to_value(late).unwrap(),
+        serde_json::json!({"timing": "late", "anniversary": "2026-05-01",
+            "lapse": {"from": "2026-05-01", "until": "2026-06-10"}, "next": "2027-06-10"})
     );
 }
 

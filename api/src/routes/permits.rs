@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Utc};
 use crypto::verify::VerifyOptions;
-use policy::{PermitFacts, PermitNumber, PermitStatus, ReportInput, Timing};
+use policy::{Endorsed, PermitFacts, PermitNumber, PermitStatus, ReportInput, TooEarly};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -395,8 +395,8 @@ async fn endorse(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRespon
     let txn = state.store.begin().await.map_err(internal)?;
     let mut calendar = issuance::calendar_of(&txn, &permit).await?;
     let timing = match calendar.endorse(day) {
-        Ok(t) => t,
-        Err(Timing::Early {
+        Ok(endorsed) => endorsed,
+        Err(TooEarly {
             window_opens,
             anniversary,
         }) => {
@@ -408,11 +408,6 @@ async fn endorse(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRespon
             .with("window_opens", json!(window_opens))
             .with("anniversary", json!(anniversary)));
         }
-        Err(_) => {
-            return Err(ApiError::internal(std::io::Error::other(
-                "unexpected endorsement timing",
-            )));
-        }
     };
     let resident_district =
         crate::store::residences::current_for_resident(&txn, permit.resident_id)
@@ -420,8 +415,8 @@ async fn endorse(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRespon
             .map_err(internal)?
             .map_or(permit.district, |r| r.district);
     let (db_timing, lapse) = match timing {
-        Timing::Late { lapse, .. } => (endorsements::Timing::Late, Some(lapse)),
-        _ => (endorsements::Timing::InWindow, None),
+        Endorsed::Late { lapse, .. } => (endorsements::Timing::Late, Some(lapse)),
+        Endorsed::InWindow { .. } => (endorsements::Timing::InWindow, None),
     };
     endorsements::insert(
         &txn,
