@@ -1,11 +1,11 @@
 //! Layered settings (SPEC §4, issue 3 item 2): built-in defaults, then an optional TOML file
 //! (`--config FILE`, or `EPERMIT_CONFIG`), then the environment. Secrets (database and Redis URLs,
-//! which may carry passwords, and the SMS gateway) are [`SecretString`]s: never printed, never
+//! which may carry passwords) are [`SecretString`]s: never printed, never
 //! echoed in an error.
 //!
 //! Environment variables: `EPERMIT_BIND`, `EPERMIT_DATA_DIR`, `DATABASE_URL`, `REDIS_URL`,
-//! `EPERMIT_PUBLIC_URL`, `EPERMIT_SMS_GATEWAY`, `EPERMIT_MAX_EVIDENCE_BYTES`,
-//! `EPERMIT_VERIFY_RECHECK_MS`, and any nested key as
+//! `EPERMIT_PUBLIC_URL`, `EPERMIT_MAX_EVIDENCE_BYTES`, `EPERMIT_VERIFY_RECHECK_MS`,
+//! `EPERMIT_DATABASE_TIMEOUT_MS`, and any nested key as
 //! `EPERMIT_<SECTION>__<KEY>`, e.g. `EPERMIT_OTP__TTL_SECS=120` or
 //! `EPERMIT_RATE_LIMITS__LOGIN__PER_IP=30`. An empty variable counts as unset.
 //!
@@ -34,7 +34,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Keys whose values are secret: their values never appear in an error.
-const SECRET_KEYS: [&str; 3] = ["database_url", "redis_url", "sms_gateway"];
+const SECRET_KEYS: [&str; 2] = ["database_url", "redis_url"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
@@ -43,9 +43,9 @@ const ENV_KEYS: [&str; 11] = [
     "redis_prefix",
     "data_dir",
     "public_url",
-    "sms_gateway",
     "max_evidence_bytes",
     "verify_recheck_ms",
+    "database_timeout_ms",
     "otp",
     "rate_limits",
     "lockout",
@@ -70,8 +70,6 @@ pub struct Settings {
     /// Public base URL, used in the status-list URI (`EPERMIT_PUBLIC_URL`, default
     /// `https://jhga.cn`).
     pub public_url: String,
-    /// SMS gateway URL (`EPERMIT_SMS_GATEWAY`); `None` = the development sender (log + outbox).
-    pub sms_gateway: Option<SecretString>,
     /// One-time login codes.
     pub otp: OtpSettings,
     /// Rate limits per minute.
@@ -88,6 +86,10 @@ pub struct Settings {
     /// next verification regardless; this bounds how late one made through *another* instance
     /// (or the CLI) is seen.
     pub verify_recheck_ms: u64,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `service_unavailable`, in milliseconds (`EPERMIT_DATABASE_TIMEOUT_MS`, default 5000,
+    /// 100–60000).
+    pub database_timeout_ms: u64,
 }
 
 /// One-time login codes (SPEC §4 "Auth").
@@ -151,13 +153,13 @@ impl Default for Settings {
             redis_url: None,
             redis_prefix: crate::shared_state::DEFAULT_PREFIX.to_owned(),
             public_url: "https://jhga.cn".to_owned(),
-            sms_gateway: None,
             otp: OtpSettings::default(),
             rate_limits: RateLimits::default(),
             lockout: LockoutSettings::default(),
             tokens: TokenSettings::default(),
             max_evidence_bytes: 5 * 1024 * 1024,
             verify_recheck_ms: 1000,
+            database_timeout_ms: 5000,
         }
     }
 }
@@ -366,6 +368,9 @@ impl Settings {
         if self.verify_recheck_ms > 60_000 {
             return Err(("verify_recheck_ms", "must be at most 60000"));
         }
+        if !(100..=60_000).contains(&self.database_timeout_ms) {
+            return Err(("database_timeout_ms", "must be between 100 and 60000"));
+        }
         let positive: [(&'static str, u64); 13] = [
             ("otp.ttl_secs", self.otp.ttl_secs),
             ("otp.max_attempts", self.otp.max_attempts.into()),
@@ -400,6 +405,11 @@ impl Settings {
             Some((key, _)) => Err((key, "must be greater than 0")),
             None => Ok(()),
         }
+    }
+
+    /// See [`Settings::database_timeout_ms`].
+    pub fn database_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_timeout_ms)
     }
 
     /// See [`Settings::verify_recheck_ms`].
@@ -452,7 +462,8 @@ mod tests {
         let s = Settings::load_from(None, env(&[])).unwrap();
         assert_eq!(s.bind, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(s.data_dir, PathBuf::from("./data"));
-        assert!(s.redis_url.is_none() && s.sms_gateway.is_none());
+        assert!(s.redis_url.is_none());
+        assert_eq!(s.database_timeout(), Duration::from_secs(5));
         assert_eq!(
             s.database_url().expose_secret(),
             "sqlite://./data/epermit.db?mode=rwc"
@@ -509,7 +520,7 @@ mod tests {
             ("REDIS_URL", "redis://cache:6379"),
             ("EPERMIT_CONFIG", "ignored.toml"),
             ("EPERMIT_TEST_DATABASE_URL", "not a setting"),
-            ("EPERMIT_SMS_GATEWAY", ""),
+            ("EPERMIT_REDIS_PREFIX", ""),
             ("PATH", "/bin"),
         ]);
         let s = Settings::load_from(Some(file.path()), vars).unwrap();
@@ -532,7 +543,11 @@ mod tests {
                 .as_deref(),
             Some("redis://cache:6379")
         );
-        assert!(s.sms_gateway.is_none(), "an empty variable is unset");
+        assert_eq!(
+            s.redis_prefix,
+            crate::shared_state::DEFAULT_PREFIX,
+            "an empty variable is unset"
+        );
         assert!(
             !format!("{s:?}").contains("pw@"),
             "secrets are redacted in Debug"

@@ -2,14 +2,35 @@
 //! `application/problem+json` bodies whose `type` is a stable code (a relative URI reference) and
 //! whose `field` names the offending input; unexpected failures are an opaque 500 whose cause is
 //! logged, never shown.
+//!
+//! Every error a handler meets converts here with `?`, the same way in every route:
+//!
+//! | from | becomes |
+//! | --- | --- |
+//! | [`StoreError::NotFound`] | 404 `not_found` |
+//! | [`StoreError::Conflict`] (a unique constraint) | 409 `conflict` |
+//! | [`StoreError::Unavailable`], [`SharedStateError::Unavailable`] | 503 `service_unavailable` with `Retry-After` |
+//! | [`policy::Error`] (a rule refused well-formed input) | 422 with the rule's code |
+//! | anything else ([`StoreError::Corrupt`], [`KeyError`], [`crypto::Error`], [`TokenError`], …) | opaque 500, cause chain logged |
+//!
+//! A workflow that expects a particular conflict (say, a second approval) matches it before `?`
+//! and answers with its own code.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value, json};
 
+use crate::auth::jwt::TokenError;
+use crate::keys::KeyError;
+use crate::shared_state::SharedStateError;
+use crate::store::StoreError;
+
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client is told to wait (`Retry-After`) when a dependency is down.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +83,9 @@ pub enum ApiError {
         /// For people.
         detail: String,
     },
-    /// A dependency is down (503).
-    #[error("unavailable: {0}")]
+    /// A dependency (the database, the shared store) is down (503 `service_unavailable`, with
+    /// `Retry-After`).
+    #[error("service_unavailable: {0}")]
     Unavailable(&'static str),
     /// Anything unexpected (500): logged with its cause chain, shown as an opaque problem.
     #[error("internal error")]
@@ -97,6 +119,15 @@ impl ApiError {
         }
     }
 
+    /// Names `field` as the input at fault of an `Invalid` error (e.g. a rule of `policy` that
+    /// refused one field).
+    pub fn at(mut self, at: &'static str) -> Self {
+        if let ApiError::Invalid { field, .. } = &mut self {
+            *field = Some(at);
+        }
+        self
+    }
+
     /// Adds a member to the problem document of an `Invalid` error.
     pub fn with(mut self, key: &str, value: Value) -> Self {
         if let ApiError::Invalid { extra, .. } = &mut self {
@@ -128,7 +159,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -197,8 +228,17 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let ApiError::RateLimited { retry_after, .. } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        match self {
+            ApiError::RateLimited { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ));
+            }
+            _ => {}
         }
         if let ApiError::Unauthorized(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -209,3 +249,76 @@ impl ResponseError for ApiError {
 
 /// Results of request handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+const DATABASE_DOWN: &str = "the database is unavailable; try again shortly";
+const SHARED_STORE_DOWN: &str = "the shared store is unavailable; try again shortly";
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(_) => {
+                ApiError::conflict("conflict", "the change conflicts with stored data")
+            }
+            StoreError::Unavailable(_) => ApiError::Unavailable(DATABASE_DOWN),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<SharedStateError> for ApiError {
+    fn from(e: SharedStateError) -> Self {
+        match e {
+            SharedStateError::Unavailable(_) => ApiError::Unavailable(SHARED_STORE_DOWN),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Store(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<policy::Error> for ApiError {
+    fn from(e: policy::Error) -> Self {
+        ApiError::unprocessable(e.code(), None, e.to_string())
+    }
+}
+
+impl From<crypto::Error> for ApiError {
+    fn from(e: crypto::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::qr_image::QrImageError> for ApiError {
+    fn from(e: crate::qr_image::QrImageError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests;

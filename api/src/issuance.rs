@@ -1,6 +1,7 @@
 //! From database rows to a signed permit credential (SPEC §1.3, §1.4, §2): the one place where a
 //! permit's claims are assembled, so issuing, binding a holder key and endorsing all sign the
-//! same way — with the key of the district where the holder is registered at signing time.
+//! same way — with the key of [`signing_district`] — and where a permit's history (periods,
+//! lapses, the one-permit rule) is read back for the rules of `policy`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crypto::masked_id::MaskedIdNumber;
@@ -13,14 +14,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{endorsements, permits, residences, residents};
 
-/// Today in Asia/Shanghai: the calendar every rule is applied in.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    policy::calendar::day_in_shanghai(now)
-}
-
-/// A district stored as an integer, if it is a Jinhua district.
-pub fn district_of(code: i32) -> Option<District> {
-    u32::try_from(code).ok().and_then(District::from_code)
+/// Which district's key signs a version of a permit (SPEC §1.4): the district where the holder
+/// is registered (and confirmed) at signing time.
+pub fn signing_district(registered: District) -> District {
+    registered
 }
 
 /// The resident's confirmed registrations as policy periods (the only basis of residence time).
@@ -28,9 +25,7 @@ pub async fn confirmed_periods<C: ConnectionTrait>(
     db: &C,
     resident_id: i64,
 ) -> ApiResult<Vec<Period>> {
-    let rows = residences::list_by_resident(db, resident_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let rows = residences::list_by_resident(db, resident_id).await?;
     Ok(periods_of(&rows))
 }
 
@@ -52,9 +47,7 @@ pub async fn no_permit_held<C: ConnectionTrait>(
     db: &C,
     resident_id: i64,
 ) -> ApiResult<Option<permits::Model>> {
-    let latest = permits::find_by_resident(db, resident_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let latest = permits::find_by_resident(db, resident_id).await?;
     match latest {
         Some(p) if p.status != permits::Status::Revoked => Err(ApiError::conflict(
             "permit_held",
@@ -87,11 +80,11 @@ pub async fn calendar_of<C: ConnectionTrait>(
     permit: &permits::Model,
 ) -> ApiResult<EndorsementCalendar> {
     let days: Vec<NaiveDate> = endorsements::list_by_permit(db, permit.id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .into_iter()
         .map(|e| e.day)
         .collect();
+    // A stored history the calendar refuses is a corrupted one: a 500, not the caller's fault.
     EndorsementCalendar::new(permit.issued_on, &days).map_err(ApiError::internal)
 }
 
@@ -104,6 +97,20 @@ pub async fn lapses_of<C: ConnectionTrait>(
     Ok(calendar_of(db, permit).await?.lapses(today))
 }
 
+/// Signs a new version of permit `id` as it is stored in `txn` now and stores it: the permit
+/// as re-signed (after issuing, endorsing, binding a key).
+pub async fn resign(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<permits::Model> {
+    let permit = permits::get(txn, id).await?;
+    let credential = sign_credential(state, txn, &permit, now).await?;
+    permits::set_credential(txn, id, &credential).await?;
+    Ok(permits::get(txn, id).await?)
+}
+
 /// Assembles the claims of `permit` as of `now` and signs them: the `EP1:` text.
 pub async fn sign_credential<C: ConnectionTrait>(
     state: &AppState,
@@ -111,9 +118,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
     permit: &permits::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
-    let resident = residents::get(db, permit.resident_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let resident = residents::get(db, permit.resident_id).await?;
     let (Some(name), Some(id_number)) = (resident.name.as_deref(), resident.id_number.as_deref())
     else {
         return Err(ApiError::unprocessable(
@@ -123,11 +128,10 @@ pub async fn sign_credential<C: ConnectionTrait>(
         ));
     };
     let current = residences::current_for_resident(db, permit.resident_id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .filter(|r| r.status == residences::Status::Confirmed);
     let Some((residence, address)) =
-        current.and_then(|r| Some((district_of(r.district)?, r.address)))
+        current.and_then(|r| Some((District::try_from(r.district).ok()?, r.address)))
     else {
         return Err(ApiError::unprocessable(
             "not_registered",
@@ -141,8 +145,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
         .holder_key
         .as_deref()
         .map(crypto::keys::parse_public_key_hex)
-        .transpose()
-        .map_err(ApiError::internal)?;
+        .transpose()?;
     let claims = PermitClaims {
         issuer: residence,
         number,
@@ -150,11 +153,11 @@ pub async fn sign_credential<C: ConnectionTrait>(
         expires_at: expiry_instant(calendar.next_anniversary()),
         holder_key,
         name: name.to_owned(),
-        id_number: MaskedIdNumber::from_full(id_number).map_err(ApiError::internal)?,
+        id_number: MaskedIdNumber::from_full(id_number)?,
         residence,
         address,
         periods: confirmed_periods(db, permit.resident_id).await?,
-        lapses: calendar.lapses(today(now)),
+        lapses: calendar.lapses(policy::calendar::day_in_shanghai(now)),
         first_issued: permit.issued_on,
         last_endorsed: calendar.last_endorsed(),
         status: StatusRef {
@@ -162,11 +165,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
             uri: state.status_uri.clone(),
         },
     };
-    let key = state
-        .keys
-        .issuer(db, residence)
-        .await
-        .map_err(ApiError::internal)?;
-    let cose = crypto::permit::issue(&claims, key.as_ref()).map_err(ApiError::internal)?;
+    let key = state.keys.issuer(db, signing_district(residence)).await?;
+    let cose = crypto::permit::issue(&claims, key.as_ref())?;
     Ok(qr_text::encode(QrKind::Permit, &cose))
 }

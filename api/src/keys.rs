@@ -118,7 +118,7 @@ impl KeyRing {
         }
         let mut added = Vec::new();
         for district in District::ALL {
-            if signing_keys::active_for(&txn, Some(district_code(district)))
+            if signing_keys::active_for(&txn, Some(i32::from(district)))
                 .await?
                 .is_none()
             {
@@ -151,7 +151,7 @@ impl KeyRing {
         signing_keys::insert(
             db,
             &kid,
-            Some(district_code(district)),
+            Some(i32::from(district)),
             &public_key_hex(&key.public_key()),
             now,
         )
@@ -169,7 +169,7 @@ impl KeyRing {
     ) -> Result<String, KeyError> {
         let now = Utc::now().trunc_subsecs(0);
         let txn = store.begin().await?;
-        let old = signing_keys::active_for(&txn, Some(district_code(district))).await?;
+        let old = signing_keys::active_for(&txn, Some(i32::from(district))).await?;
         let kid = self.add_district_key(&txn, district, now).await?;
         if let Some(old) = &old {
             signing_keys::retire(&txn, &old.kid, now).await?;
@@ -203,7 +203,7 @@ impl KeyRing {
         db: &C,
         district: District,
     ) -> Result<Arc<KeyFileSigner>, KeyError> {
-        let row = signing_keys::active_for(db, Some(district_code(district)))
+        let row = signing_keys::active_for(db, Some(i32::from(district)))
             .await?
             .ok_or_else(|| KeyError::NoActiveKey(district.to_string()))?;
         if let Some(key) = self.cached(&row.kid) {
@@ -224,11 +224,6 @@ impl KeyRing {
     fn cached(&self, kid: &str) -> Option<Arc<KeyFileSigner>> {
         self.loaded.lock().ok().and_then(|l| l.get(kid).cloned())
     }
-}
-
-/// The district as stored in the database.
-pub fn district_code(district: District) -> i32 {
-    i32::try_from(district.code()).unwrap_or(i32::MAX)
 }
 
 /// The trust list as the database describes it now (unsigned): every district key with its

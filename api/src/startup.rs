@@ -7,12 +7,15 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 
 use crate::auth::code_sender::OutboxSender;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::keys::KeyRing;
+use crate::openapi::{self, ApiDoc};
 use crate::routes;
 use crate::shared_state::{MemoryState, RedisState, SharedState};
 use crate::signed_lists::{ListCache, status_list_uri};
@@ -37,6 +40,14 @@ pub enum StartError {
     /// The metrics registry refused a metric (a programming error).
     #[error("metrics: {0}")]
     Metrics(String),
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -72,13 +83,17 @@ impl Application {
             .port();
         let data = state.clone();
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
+            let (app, document) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(routes::configure)
+                .split_for_parts();
+            app.app_data(data.clone())
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
                 .wrap(actix_web::middleware::from_fn(routes::ops::request_id))
-                .configure(routes::configure)
+                .configure(|cfg| openapi::serve(cfg, finished(document)))
                 .default_service(web::to(routes::ops::no_such_route))
         })
         .listen(listener)
@@ -111,13 +126,35 @@ impl Application {
     }
 }
 
+/// The OpenAPI document of the routes [`routes::configure`] mounts, as served at
+/// `/openapi.json` (for tools and tests that want it without a server).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    finished(document)
+}
+
+/// The collected document with what every operation shares (problem documents, 401/403/503).
+fn finished(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::Modify;
+    openapi::ProblemsAndSecurity.modify(&mut document);
+    document
+}
+
 /// Opens the database, the shared store and the keys the settings name.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::Bind {
-        addr: settings.data_dir.display().to_string(),
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        path: settings.data_dir.display().to_string(),
         source,
     })?;
-    let store = Store::connect(settings.database_url().expose_secret()).await?;
+    let store = Store::connect_with_timeout(
+        settings.database_url().expose_secret(),
+        settings.database_timeout(),
+    )
+    .await?;
     let shared: Arc<dyn SharedState> = match &settings.redis_url {
         Some(url) => Arc::new(RedisState::connect(
             url.expose_secret(),
@@ -146,34 +183,23 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
 }
 
 /// Malformed JSON bodies: a 400 naming the position, never echoing the body (it may hold
-/// personal data).
+/// personal data). Bodies are read as JSON values here; [`crate::wire::Json`] then names the
+/// field of any shape error.
 fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)
         .error_handler(|err, _| {
+            use actix_web::error::JsonPayloadError;
             let detail = match &err {
-                actix_web::error::JsonPayloadError::Deserialize(e) => {
-                    if let Some((code, field)) = named_field(&e.to_string()) {
-                        let detail = match code {
-                            "missing_field" => format!("`{field}` is required"),
-                            _ => format!("`{field}` is not a field of this request"),
-                        };
-                        return ApiError::invalid(code, "body", detail)
-                            .with("field", field.into())
-                            .into();
-                    }
-                    format!(
-                        "the body does not match this request ({:?} at line {}, column {})",
-                        e.classify(),
-                        e.line(),
-                        e.column()
-                    )
-                }
-                actix_web::error::JsonPayloadError::ContentType => {
-                    "send the body as application/json".to_owned()
-                }
-                actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
-                | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                JsonPayloadError::Deserialize(e) => format!(
+                    "the body is not JSON ({:?} at line {}, column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+                JsonPayloadError::ContentType => "send the body as application/json".to_owned(),
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => {
                     return ApiError::PayloadTooLarge {
                         code: "payload_too_large",
                         detail: "the JSON body is larger than 64 KiB".into(),
@@ -184,25 +210,6 @@ fn json_config() -> web::JsonConfig {
             };
             ApiError::invalid("invalid_body", "body", detail).into()
         })
-}
-
-/// The field a JSON deserialisation error names, when it is a missing or unknown field: the code
-/// and the name. Other serde messages may quote the input's values (personal data), so only these
-/// two shapes are read, and only a plain identifier (a lower-case letter, then letters, digits
-/// or `_`) is taken.
-fn named_field(message: &str) -> Option<(&'static str, String)> {
-    let (code, rest) = if let Some(rest) = message.strip_prefix("missing field `") {
-        ("missing_field", rest)
-    } else {
-        ("unknown_field", message.strip_prefix("unknown field `")?)
-    };
-    let name = &rest[..rest.find('`')?];
-    let plain = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.len() <= 40
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    plain.then(|| (code, name.to_owned()))
 }
 
 fn query_config() -> web::QueryConfig {
@@ -230,28 +237,4 @@ fn derive_pepper(keys: &KeyRing) -> Result<[u8; 32], StartError> {
     h.update(b"epermit shared-store pepper v1");
     h.update(&der);
     Ok(h.finalize().into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::named_field;
-
-    #[test]
-    fn missing_and_unknown_fields_are_named_and_nothing_else_is_read() {
-        assert_eq!(
-            named_field("missing field `qr` at line 1 column 2"),
-            Some(("missing_field", "qr".to_owned()))
-        );
-        assert_eq!(
-            named_field("unknown field `public_key`, expected one of …"),
-            Some(("unknown_field", "public_key".to_owned()))
-        );
-        // Values may be personal data: never taken from other messages.
-        assert_eq!(
-            named_field("invalid type: string \"13812345678\", expected u32"),
-            None
-        );
-        assert_eq!(named_field("unknown field `13812345678 张`"), None);
-        assert_eq!(named_field("unknown field `13812345678`"), None);
-    }
 }

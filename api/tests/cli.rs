@@ -11,19 +11,10 @@ fn epermit() -> Command {
     Command::cargo_bin("epermit").unwrap()
 }
 
-/// The worked cases kept in the repository (see `policy/tests/cases/README.md`).
-const IN_REPO_CASES: usize = 8;
+#[path = "../../policy/tests/support/cases.rs"]
+mod support;
 
-/// The `*.json` files of `dir`, sorted.
-fn case_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read the cases at {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
+use support::{IN_REPO_CASES, case_files};
 
 fn json_of(output: &[u8]) -> Value {
     serde_json::from_slice(output)
@@ -52,7 +43,7 @@ fn check_cases(files: &[PathBuf]) {
 
 #[test]
 fn policy_report_answers_every_worked_case_with_its_expected_json_and_exit_code() {
-    let files = case_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy/tests/cases"));
+    let files = case_files(&support::in_repo_dir());
     assert!(
         files.len() >= IN_REPO_CASES,
         "only {} cases found",

@@ -137,27 +137,16 @@ mod tests {
 
     #[test]
     fn the_shanghai_day_turns_at_16_00_utc() {
-        assert_eq!(
-            day_in_shanghai(utc("2026-03-09T15:59:59Z")),
-            d("2026-03-09")
-        );
-        assert_eq!(
-            day_in_shanghai(utc("2026-03-09T16:00:00Z")),
-            d("2026-03-10")
-        );
-        assert_eq!(
-            day_in_shanghai(utc("2026-03-09T15:59:59.999999999Z")),
-            d("2026-03-09")
-        );
-        assert_eq!(
-            day_in_shanghai(utc("2026-03-10T15:59:59Z")),
-            d("2026-03-10")
-        );
-        // New Year's Eve in UTC is already New Year's Day in Shanghai.
-        assert_eq!(
-            day_in_shanghai(utc("2025-12-31T20:00:00Z")),
-            d("2026-01-01")
-        );
+        for (instant, day) in [
+            ("2026-03-09T15:59:59Z", "2026-03-09"),
+            ("2026-03-09T16:00:00Z", "2026-03-10"),
+            ("2026-03-09T15:59:59.999999999Z", "2026-03-09"),
+            ("2026-03-10T15:59:59Z", "2026-03-10"),
+            // New Year's Eve in UTC is already New Year's Day in Shanghai.
+            ("2025-12-31T20:00:00Z", "2026-01-01"),
+        ] {
+            assert_eq!(day_in_shanghai(utc(instant)), d(day), "{instant}");
+        }
     }
 
     #[test]

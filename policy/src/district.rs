@@ -101,6 +101,28 @@ impl District {
     }
 }
 
+/// A district as its GB/T 2260 code in an integer column: how the service's database stores
+/// districts. Every Jinhua code fits an `i32` (they are six digits).
+impl From<District> for i32 {
+    fn from(district: District) -> i32 {
+        // Six-digit codes: 330702 … 330784.
+        district.code() as i32
+    }
+}
+
+/// The district an integer column holds: [`Error::DistrictNotInJinhua`] when the code is not
+/// one of Jinhua's nine (a row written by hand, or a corrupted one).
+impl TryFrom<i32> for District {
+    type Error = Error;
+
+    fn try_from(code: i32) -> Result<District, Error> {
+        u32::try_from(code)
+            .ok()
+            .and_then(District::from_code)
+            .ok_or(Error::DistrictNotInJinhua)
+    }
+}
+
 impl fmt::Display for District {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code())

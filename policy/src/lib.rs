@@ -18,6 +18,7 @@ mod period;
 mod permit_number;
 mod registration;
 mod report;
+mod status_change;
 
 pub use application::{
     Application, Basis, REQUIRED_CONTINUOUS_MONTHS, UnmetCondition, check_application,
@@ -33,3 +34,4 @@ pub use registration::{MAX_BACKDATED_DAYS, check_declared_start};
 pub use report::{
     Blocker, PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, Thresholds, report,
 };
+pub use status_change::StatusChange;

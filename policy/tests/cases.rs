@@ -1,24 +1,15 @@
 //! Every worked case of `tests/cases/` (SPEC §3) must match, input to expected output, and so must
 //! every case in `EPERMIT_CASES_DIR` when that is set.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use policy::{parse_report_request, report};
 use serde_json::{Value, json};
 
-/// The worked cases kept in the repository (see `tests/cases/README.md`).
-const IN_REPO_CASES: usize = 8;
+#[path = "support/cases.rs"]
+mod support;
 
-/// The `*.json` files of `dir`, sorted.
-fn case_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read the cases at {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
+use support::{IN_REPO_CASES, case_files};
 
 /// What the CLI and API answer for a case: the report, or `{"error": code}`.
 fn answer(text: &str) -> Value {
@@ -62,10 +53,7 @@ fn check_cases_in(dir: &Path, at_least: usize) {
 
 #[test]
 fn every_worked_residence_case_matches_its_expected_output() {
-    check_cases_in(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases"),
-        IN_REPO_CASES,
-    );
+    check_cases_in(&support::in_repo_dir(), IN_REPO_CASES);
 }
 
 #[test]

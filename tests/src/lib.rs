@@ -11,6 +11,7 @@ use api::state::AppState;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+pub mod cut_link;
 pub mod fixtures;
 pub mod wrk;
 
@@ -50,6 +51,52 @@ pub async fn spawn_app() -> TestApp {
 /// [`spawn_app`] with extra settings, as `EPERMIT_*` environment variables would give them
 /// (e.g. `("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", "1000000")`).
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    spawn(settings, None).await
+}
+
+/// [`spawn_app_with`] on PostgreSQL reached through a [`cut_link::CutLink`] the test can cut;
+/// `None` on the embedded SQLite (there is no link to cut).
+pub async fn spawn_app_behind_link(
+    settings: &[(&str, &str)],
+) -> (TestApp, Option<cut_link::CutLink>) {
+    let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") else {
+        return (spawn(settings, None).await, None);
+    };
+    let target = postgres_addr(&admin_url);
+    let link = cut_link::CutLink::start(target).await;
+    let app = spawn(settings, Some(link.addr)).await;
+    (app, Some(link))
+}
+
+/// The `host:port` of a `postgres://user@host:port/db` URL (port 5432 when absent).
+fn postgres_addr(url: &str) -> std::net::SocketAddr {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port
+        .parse()
+        .expect("a host:port in EPERMIT_TEST_DATABASE_URL")
+}
+
+/// `url` with its host and port replaced by `addr`.
+fn via(url: &str, addr: std::net::SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let user = authority
+        .rsplit_once('@')
+        .map(|(u, _)| format!("{u}@"))
+        .unwrap_or_default();
+    format!("{scheme}://{user}{addr}{tail}")
+}
+
+async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketAddr>) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut env = vec![
         ("EPERMIT_BIND".to_owned(), "127.0.0.1:0".to_owned()),
@@ -72,7 +119,9 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await
             .expect("create test database");
-        env.push(("DATABASE_URL".to_owned(), with_database(&admin_url, &name)));
+        let url = with_database(&admin_url, &name);
+        let url = database_via.map_or(url.clone(), |addr| via(&url, addr));
+        env.push(("DATABASE_URL".to_owned(), url));
         pg = Some((admin_url, name));
     }
     if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL") {

@@ -28,24 +28,14 @@ impl Auth {
         }
     }
 
-    /// The officer's (staff id, district), or 403.
-    pub fn officer(&self) -> Result<(i64, District), ApiError> {
+    /// The officer, or 403.
+    pub fn officer(&self) -> Result<Officer, ApiError> {
         match self.0 {
             Principal {
-                subject: Subject::Staff(id),
-                role: Role::Officer(d),
-            } => Ok((id, d)),
+                subject: Subject::Staff(staff_id),
+                role: Role::Officer(district),
+            } => Ok(Officer { staff_id, district }),
             _ => Err(ApiError::Forbidden("officers only")),
-        }
-    }
-
-    /// The officer's (staff id, district) when it is `district`, else 403.
-    pub fn officer_of(&self, district: District) -> Result<i64, ApiError> {
-        match self.officer()? {
-            (id, d) if d == district => Ok(id),
-            _ => Err(ApiError::Forbidden(
-                "officers act only in their own district",
-            )),
         }
     }
 
@@ -77,6 +67,34 @@ impl Auth {
             Subject::Resident(id) => format!("resident:{id}"),
             Subject::Staff(id) => format!("staff:{id}"),
         }
+    }
+}
+
+/// An officer of a district's public-security bureau (SPEC §0): acts only in that district.
+#[derive(Debug, Clone, Copy)]
+pub struct Officer {
+    /// The staff account.
+    pub staff_id: i64,
+    /// The officer's district.
+    pub district: District,
+}
+
+impl Officer {
+    /// `Ok` when `district` is the officer's own, else 403 (SPEC §4: officers act only in their
+    /// own district).
+    pub fn acts_in(&self, district: District) -> Result<(), ApiError> {
+        if district == self.district {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "officers act only in their own district",
+            ))
+        }
+    }
+
+    /// The audit-log name: `staff:3`.
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.staff_id)
     }
 }
 

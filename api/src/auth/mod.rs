@@ -5,5 +5,6 @@ pub mod code_sender;
 pub mod extract;
 pub mod jwt;
 mod jwt_provider;
+pub mod login;
 pub mod password;
 pub mod session;

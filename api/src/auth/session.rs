@@ -3,28 +3,14 @@
 
 use chrono::{Duration, Utc};
 use rand_core::{OsRng, RngCore};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::jwt::{OrgKind, Principal, Role, Subject};
 use crate::error::ApiError;
-use crate::keys::district_code;
 use crate::shared_state::RateDecision;
 use crate::state::AppState;
 use crate::store::{StoreError, refresh_tokens, staff};
-
-/// What a successful login or refresh returns.
-#[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    /// The bearer token (EdDSA JWT).
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// The opaque refresh token (single use; rotates).
-    pub refresh_token: String,
-}
+use crate::wire::auth::Tokens;
 
 /// A keyed hash for keys of the shared store (never a raw phone number there).
 pub fn keyed(state: &AppState, purpose: &str, value: &str) -> String {
@@ -99,8 +85,7 @@ pub fn staff_principal(account: &staff::Model) -> Option<Principal> {
         staff::Role::Officer => Role::Officer(
             account
                 .district
-                .and_then(|d| u32::try_from(d).ok())
-                .and_then(policy::District::from_code)?,
+                .and_then(|d| policy::District::try_from(d).ok())?,
         ),
         staff::Role::Verifier => Role::Verifier(match account.org_kind? {
             staff::OrgKind::School => OrgKind::School,
@@ -128,16 +113,13 @@ pub async fn issue<C: sea_orm::ConnectionTrait>(
     db: &C,
     principal: Principal,
     family: Option<String>,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<Tokens, ApiError> {
     let now = Utc::now();
     let access_ttl =
         Duration::seconds(i64::try_from(state.settings.tokens.access_ttl_secs).unwrap_or(900));
     let refresh_ttl =
         Duration::seconds(i64::try_from(state.settings.tokens.refresh_ttl_secs).unwrap_or(86_400));
-    let access_token = state
-        .jwt
-        .issue(principal, now, access_ttl)
-        .map_err(ApiError::internal)?;
+    let access_token = state.jwt.issue(principal, now, access_ttl)?;
     let mut raw = [0u8; 32];
     OsRng.fill_bytes(&mut raw);
     let refresh_token = hex::encode(raw);
@@ -149,20 +131,11 @@ pub async fn issue<C: sea_orm::ConnectionTrait>(
         &subject_name(&principal),
         now + refresh_ttl,
     )
-    .await
-    .map_err(ApiError::internal)?;
-    Ok(TokenResponse {
+    .await?;
+    Ok(Tokens {
         access_token,
         token_type: "Bearer",
         expires_in: state.settings.tokens.access_ttl_secs,
         refresh_token,
     })
-}
-
-/// The district column value of an officer principal, for queries.
-pub fn officer_district_code(p: &Principal) -> Option<i32> {
-    match p.role {
-        Role::Officer(d) => Some(district_code(d)),
-        _ => None,
-    }
 }

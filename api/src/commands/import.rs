@@ -27,7 +27,6 @@ use serde_json::json;
 use crate::commands::operator::with_store;
 use crate::commands::{Outcome, exit};
 use crate::domain::IdNumber;
-use crate::keys::district_code;
 use crate::store::residences::{self, NewResidence, Source, Status};
 use crate::store::{Store, StoreError, audit, residents, sha256_hex};
 
@@ -163,7 +162,7 @@ async fn store_batch(store: &Store, batch: &[Row], report: &mut Report) -> Resul
     for row in batch {
         let resident =
             residents::find_or_create_by_id_number(&txn, row.id_number.expose(), &row.name).await?;
-        let district = district_code(row.district);
+        let district = i32::from(row.district);
         let key =
             sha256_hex(format!("{}|{}|{}", row.id_number.expose(), district, row.start).as_bytes());
         let new = NewResidence {

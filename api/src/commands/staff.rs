@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::auth::password;
 use crate::commands::Outcome;
-use crate::keys::district_code;
 use crate::store::staff::{self, NewStaff, OrgKind, Role};
 use crate::store::{Store, StoreError, audit};
 
@@ -66,7 +65,7 @@ pub async fn add(
             let d: District = d
                 .parse()
                 .map_err(|e: policy::Error| StaffError::Invalid(format!("--district: {e}")))?;
-            (Role::Officer, Some(district_code(d)), None)
+            (Role::Officer, Some(i32::from(d)), None)
         }
         ("verifier", None, Some(k)) => {
             let kind = match k {

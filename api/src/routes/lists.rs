@@ -5,9 +5,16 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::signed_lists::{STATUS_LIST_TTL_SECS, SignedList};
 use crate::state::AppState;
+
+/// Mounts the routes of this module.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(trust_list)
+        .service(status_list)
+        .service(status_list_short);
+}
 
 fn serve(
     req: &HttpRequest,
@@ -44,39 +51,53 @@ fn serve(
     responses(
         (status = 200, description = "The COSE-signed trust list (strong `ETag`, `Cache-Control: public, max-age=3600`)", content(("application/cose"))),
         (status = 304, description = "Unchanged since the given ETag"),
-        (status = 500, description = "Unexpected failure"),
     )
 )]
 #[get("/v1/trust-list")]
 pub async fn trust_list(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let list = state
-        .lists
-        .trust_list(&state.store, &state.keys)
-        .await
-        .map_err(ApiError::internal)?;
+    let list = state.lists.trust_list(&state.store, &state.keys).await?;
     Ok(serve(&req, list, "application/cose", 3600))
 }
 
 /// The status list, signed by the root key.
 #[utoipa::path(
-    get,
-    path = "/v1/status-list",
     tag = "lists",
     params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
     responses(
         (status = 200, description = "The CWT status list (strong `ETag`; also served at `/sl`)", content(("application/statuslist+cwt"))),
         (status = 304, description = "Unchanged since the given ETag"),
-        (status = 500, description = "Unexpected failure"),
     )
 )]
+#[get("/v1/status-list")]
 pub async fn status_list(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    serve_status_list(&req, &state).await
+}
+
+/// The status list at the short URI permits name (SPEC §2: a short status-list URI keeps the QR
+/// small).
+#[utoipa::path(
+    tag = "lists",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "The CWT status list, as at `/v1/status-list`", content(("application/statuslist+cwt"))),
+        (status = 304, description = "Unchanged since the given ETag"),
+    )
+)]
+#[get("/sl")]
+pub async fn status_list_short(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    serve_status_list(&req, &state).await
+}
+
+async fn serve_status_list(req: &HttpRequest, state: &AppState) -> ApiResult<HttpResponse> {
     let list = state
         .lists
         .status_list(&state.store, &state.keys, &state.status_uri)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(serve(
-        &req,
+        req,
         list,
         "application/statuslist+cwt",
         STATUS_LIST_TTL_SECS,

@@ -1,4 +1,6 @@
-//! The HTTP surface: one module per resource; `configure` mounts them all.
+//! The HTTP surface: one module per resource, each handler thin (extract → authorise → call a
+//! workflow → respond). [`configure`] mounts them all through `utoipa-actix-web`, so each route is
+//! registered together with its OpenAPI documentation and none can be served undocumented.
 
 pub mod applications;
 pub mod audit;
@@ -9,25 +11,17 @@ pub mod ops;
 pub mod permits;
 pub mod residences;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Mounts every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(ops::healthz)
-        .service(auth::otp)
-        .service(auth::login)
-        .service(auth::staff_login)
-        .service(auth::refresh)
-        .service(me::put_me)
-        .service(me::get_me)
-        .service(audit::list)
-        .service(ops::readyz)
-        .service(ops::metrics)
-        .service(lists::trust_list)
-        .route("/v1/status-list", web::get().to(lists::status_list))
-        .route("/sl", web::get().to(lists::status_list))
+/// Mounts every route of the API (documented). The docs pages themselves are mounted by
+/// [`crate::openapi::serve`].
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.configure(ops::configure)
+        .configure(auth::configure)
+        .configure(me::configure)
         .configure(residences::configure)
         .configure(applications::configure)
         .configure(permits::configure)
-        .configure(crate::openapi::configure);
+        .configure(lists::configure)
+        .configure(audit::configure);
 }

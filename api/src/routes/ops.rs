@@ -7,10 +7,16 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
 use tracing::Instrument;
 
+use crate::error::ApiError;
 use crate::state::AppState;
+use crate::wire::ops::{Health, Readiness};
+
+/// Mounts the routes of this module.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
 
 /// The header carrying the request id, taken from the client when sane, else made up.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,11 +64,11 @@ pub async fn request_id(
 /// Liveness: the process answers.
 #[utoipa::path(
     tag = "ops",
-    responses((status = 200, description = "The process answers", body = crate::openapi::Health))
+    responses((status = 200, description = "The process answers", body = Health))
 )]
 #[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers (else 503); the shared store's state is reported, and a
@@ -70,19 +76,15 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(
     tag = "ops",
     responses(
-        (status = 200, description = "`ready`, or `degraded` when the shared store is down", body = crate::openapi::Readiness),
-        (status = 503, description = "The database is down (`unavailable`)", content((crate::openapi::Readiness = "application/json"))),
+        (status = 200, description = "`ready`, or `degraded` when the shared store is down", body = Readiness),
+        (status = 503, description = "The database is down (`unavailable`)", content((Readiness = "application/json"))),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.store.ping().await.is_ok();
     let shared = state.shared.ping().await.is_ok();
-    let body = json!({
-        "status": match (database, shared) { (true, true) => "ready", (true, false) => "degraded", _ => "unavailable" },
-        "database": if database { "up" } else { "down" },
-        "shared_store": { "kind": state.shared.kind(), "state": if shared { "up" } else { "down" } },
-    });
+    let body = Readiness::new(database, shared, state.shared.kind());
     if database {
         HttpResponse::Ok().json(body)
     } else {
@@ -91,19 +93,21 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics, text exposition format.
+#[utoipa::path(
+    tag = "ops",
+    responses((status = 200, description = "Prometheus metrics (text exposition format 0.0.4)", content(("text/plain"))))
+)]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.render() {
-        Ok(text) => HttpResponse::Ok()
-            .content_type("text/plain; version=0.0.4")
-            .body(text),
-        Err(e) => HttpResponse::InternalServerError().body(format!("metrics: {e}")),
-    }
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let text = state.metrics.render().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
 }
 
 /// Any path no route matches: a problem document rather than an empty 404.
-pub async fn no_such_route() -> Result<HttpResponse, crate::error::ApiError> {
-    Err(crate::error::ApiError::NotFound(
+pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
         "no such route; the API is described at /openapi.json",
     ))
 }

@@ -33,6 +33,16 @@ pub enum Basis {
     Study,
 }
 
+impl From<Basis> for policy::Basis {
+    fn from(basis: Basis) -> Self {
+        match basis {
+            Basis::Employment => policy::Basis::Employment,
+            Basis::Housing => policy::Basis::Housing,
+            Basis::Study => policy::Basis::Study,
+        }
+    }
+}
+
 /// Where an application stands.
 #[derive(
     Clone,

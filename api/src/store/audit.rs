@@ -73,6 +73,18 @@ impl NewEntry {
     }
 }
 
+/// Appends `entry` as the last write of `txn` and commits: how every state change ends, so a
+/// change and its audit entry land together or not at all.
+pub async fn commit_with_audit(
+    txn: DatabaseTransaction,
+    entry: NewEntry,
+    now: DateTime<Utc>,
+) -> Result<Model> {
+    let appended = append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(appended)
+}
+
 /// Why the chain does not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

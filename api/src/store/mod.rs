@@ -73,6 +73,10 @@ pub enum StoreError {
         /// What does not fit.
         problem: String,
     },
+    /// The database cannot be reached: no connection within the pool's acquire timeout, a
+    /// connection lost, the server shutting down, or SQLite busy past its timeout (→ HTTP 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] DbErr),
     /// Anything else the database reported (→ HTTP 500, logged).
     #[error("database: {0}")]
     Database(#[source] DbErr),
@@ -80,11 +84,45 @@ pub enum StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(what)) => StoreError::Conflict(what),
-            _ => StoreError::Database(err),
+        if let Some(SqlErr::UniqueConstraintViolation(what)) = err.sql_err() {
+            return StoreError::Conflict(what);
+        }
+        if is_unavailable(&err) {
+            StoreError::Unavailable(err)
+        } else {
+            StoreError::Database(err)
         }
     }
+}
+
+/// Whether `err` says the database is out of reach rather than that a statement failed.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(e) = runtime else {
+        return matches!(err, DbErr::Conn(_));
+    };
+    match e.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// SQLSTATE class 08 (connection exception) and 57P01–57P03 (the server is shutting down or
+/// starting), and SQLite's `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6) past the busy timeout.
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "5" | "6")
 }
 
 /// The result of a storage call.
@@ -95,6 +133,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: DatabaseConnection,
 }
+
+/// How long a request waits for a database connection by default before it is answered 503.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The embedded default database URL: `sqlite://<data dir>/epermit.db?mode=rwc`.
 pub fn sqlite_url(data_dir: &Path) -> String {
@@ -117,19 +158,26 @@ fn sqlite_file(url: &str) -> Option<&str> {
 }
 
 impl Store {
+    /// [`Store::connect_with_timeout`] with [`DEFAULT_TIMEOUT`].
+    pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with_timeout(url, DEFAULT_TIMEOUT).await
+    }
+
     /// Connects to `url` (`sqlite:…` or `postgres://…`) and applies the pending migrations.
+    /// `timeout` bounds how long a request waits for a connection: past it, the call fails with
+    /// [`StoreError::Unavailable`] (HTTP 503) instead of hanging.
     ///
     /// For a SQLite file the parent directory is created; the file is opened in WAL mode with a
     /// busy timeout, so concurrent writers queue. An in-memory SQLite database (`sqlite::memory:`)
     /// keeps exactly one connection forever, since the database lives as long as a connection.
-    pub async fn connect(url: &str) -> Result<Store> {
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Store> {
         let mut options = ConnectOptions::new(url);
         options
             // Statement logs and spans would carry bound values: personal data.
             .sqlx_logging(false)
             .record_stmt_in_spans(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30));
+            .connect_timeout(timeout)
+            .acquire_timeout(timeout);
         if url.starts_with("sqlite:") {
             let configure = |o: SqliteConnectOptions| {
                 o.busy_timeout(Duration::from_secs(15))
@@ -163,11 +211,6 @@ impl Store {
         Ok(Store { db })
     }
 
-    /// Wraps an existing connection (already migrated).
-    pub fn from_connection(db: DatabaseConnection) -> Store {
-        Store { db }
-    }
-
     /// The connection pool, for reads outside a transaction.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
@@ -199,6 +242,15 @@ impl Store {
     pub async fn close(self) -> Result<()> {
         Ok(self.db.close().await?)
     }
+}
+
+/// The Jinhua district a row of `table` stores as its integer code; a code that is not one is a
+/// corrupted row.
+pub fn district(code: i32, table: &'static str) -> Result<policy::District> {
+    policy::District::try_from(code).map_err(|_| StoreError::Corrupt {
+        table,
+        problem: format!("district {code} is not a Jinhua code"),
+    })
 }
 
 /// Maps "no row" to [`StoreError::NotFound`].

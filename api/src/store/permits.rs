@@ -29,12 +29,33 @@ pub enum Status {
     /// In force.
     #[sea_orm(string_value = "active")]
     Active,
-    /// Use suspended (by an officer, or automatically for a missed endorsement).
+    /// Use suspended by an officer (SPEC §1.5). A missed endorsement is not stored here: it is
+    /// computed from the validity end, and verification reports it as `endorsement_overdue`.
     #[sea_orm(string_value = "suspended")]
     Suspended,
     /// Revoked: final.
     #[sea_orm(string_value = "revoked")]
     Revoked,
+}
+
+impl From<Status> for policy::PermitStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Active => policy::PermitStatus::Active,
+            Status::Suspended => policy::PermitStatus::Suspended,
+            Status::Revoked => policy::PermitStatus::Revoked,
+        }
+    }
+}
+
+impl From<policy::PermitStatus> for Status {
+    fn from(status: policy::PermitStatus) -> Self {
+        match status {
+            policy::PermitStatus::Active => Status::Active,
+            policy::PermitStatus::Suspended => Status::Suspended,
+            policy::PermitStatus::Revoked => Status::Revoked,
+        }
+    }
 }
 
 /// A permit.
@@ -280,16 +301,6 @@ pub async fn statuses<C: ConnectionTrait>(db: &C) -> Result<Vec<(i64, Status)>> 
         .column(Column::Status)
         .order_by_asc(Column::Id)
         .into_tuple()
-        .all(db)
-        .await?)
-}
-
-/// Active permits whose validity ended on or before `today` (missed endorsement, §1.4).
-pub async fn overdue<C: ConnectionTrait>(db: &C, today: NaiveDate) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::Status.eq(Status::Active))
-        .filter(Column::ValidUntil.lte(today))
-        .order_by_asc(Column::Id)
         .all(db)
         .await?)
 }

@@ -58,8 +58,9 @@ async fn bad_input_at_permit_verify_auth_and_audit_endpoints_is_named_and_writes
         let r = post(&app, &h.officer, &suspend, json!({ "reason": reason })).await;
         assert_problem(r, 400, "invalid_reason", Some("reason")).await;
     }
+    // A value of the wrong JSON type is named like a missing one (every JSON body alike).
     let r = post(&app, &h.officer, &suspend, json!({ "reason": 42 })).await;
-    assert_problem(r, 400, "invalid_body", Some("body")).await;
+    assert_problem(r, 400, "invalid_field", Some("reason")).await;
     let r = post(&app, &h.officer, &suspend, json!({})).await;
     assert_problem(r, 400, "missing_field", Some("reason")).await;
 

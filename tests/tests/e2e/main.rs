@@ -10,4 +10,5 @@ mod docs;
 mod import;
 mod lifecycle;
 mod ops;
+mod outage;
 mod residences;

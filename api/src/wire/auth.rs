@@ -1,0 +1,108 @@
+//! Logging in on the wire (SPEC §4 "Auth").
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::PhoneNumber;
+use crate::error::{ApiError, ApiResult};
+
+/// `POST /v1/auth/otp`: `{phone}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OtpBody {
+    /// A mainland mobile number; `+86`, spaces and dashes are dropped.
+    #[schema(example = "13812345678")]
+    pub phone: String,
+}
+
+/// A phone number from a body, or a 400 `invalid_phone`.
+fn phone(text: &str) -> ApiResult<PhoneNumber> {
+    PhoneNumber::parse(text).map_err(|e| ApiError::invalid("invalid_phone", "phone", e.to_string()))
+}
+
+impl TryFrom<OtpBody> for PhoneNumber {
+    type Error = ApiError;
+
+    fn try_from(body: OtpBody) -> ApiResult<Self> {
+        phone(&body.phone)
+    }
+}
+
+/// `POST /v1/auth/otp` → 202.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtpSent {
+    /// Always `true`.
+    pub sent: bool,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/auth/login`: `{phone, code}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    /// The phone the code was sent to.
+    #[schema(example = "13812345678")]
+    pub phone: String,
+    /// The six-digit code.
+    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    pub code: String,
+}
+
+/// A login, parsed.
+#[derive(Debug)]
+pub struct Login {
+    /// The phone.
+    pub phone: PhoneNumber,
+    /// The six digits.
+    pub code: String,
+}
+
+impl TryFrom<LoginBody> for Login {
+    type Error = ApiError;
+
+    fn try_from(body: LoginBody) -> ApiResult<Self> {
+        let phone = phone(&body.phone)?;
+        let code = body.code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid(
+                "invalid_code",
+                "code",
+                "the code is six digits",
+            ));
+        }
+        Ok(Login {
+            phone,
+            code: code.to_owned(),
+        })
+    }
+}
+
+/// `POST /v1/auth/staff-login`: `{username, password}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StaffLoginBody {
+    /// The account's username.
+    pub username: String,
+    /// Its password.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh`: `{refresh_token}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    /// The refresh token of the last login or refresh (single use).
+    pub refresh_token: String,
+}
+
+/// Access and refresh tokens: what a login or a refresh returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tokens {
+    /// The bearer token (EdDSA JWT).
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The opaque refresh token (single use; rotates).
+    pub refresh_token: String,
+}

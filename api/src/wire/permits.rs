@@ -1,0 +1,210 @@
+//! Permits on the wire (SPEC §1.3–§1.6, §2).
+
+use chrono::NaiveDate;
+use ed25519_dalek::VerifyingKey;
+use policy::District;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{permits, residences, residents};
+
+/// A permit, for its holder and officers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermitView {
+    /// The permit number, `330702-2026-000123`.
+    #[schema(example = "330702-2026-000123")]
+    pub number: String,
+    /// The issuing district.
+    #[schema(example = "330702")]
+    pub district: String,
+    /// The issue day.
+    pub issued_on: NaiveDate,
+    /// `active`, `suspended` or `revoked`.
+    #[schema(value_type = String, example = "active")]
+    pub status: permits::Status,
+    /// Why it was suspended, restored or revoked.
+    pub status_reason: Option<String>,
+    /// The end of validity (the next anniversary).
+    pub valid_until: NaiveDate,
+    /// The last endorsement day.
+    pub last_endorsed: Option<NaiveDate>,
+    /// The bound device key (64 hex characters), if any.
+    pub holder_key: Option<String>,
+    /// The signed `EP1:` credential.
+    pub credential: String,
+}
+
+impl From<permits::Model> for PermitView {
+    fn from(p: permits::Model) -> Self {
+        PermitView {
+            number: p.number,
+            district: p.district.to_string(),
+            issued_on: p.issued_on,
+            status: p.status,
+            status_reason: p.status_reason,
+            valid_until: p.valid_until,
+            last_endorsed: p.last_endorsed,
+            holder_key: p.holder_key,
+            credential: p.credential,
+        }
+    }
+}
+
+/// `GET /v1/permits/me`: the permit, its credential and the report for its district.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyPermit {
+    /// The permit.
+    pub permit: PermitView,
+    /// The signed `EP1:` credential (also in `permit`).
+    pub credential: String,
+    /// The SPEC §3 report for the issuing district.
+    #[schema(value_type = Object)]
+    pub report: policy::Report,
+}
+
+/// `?target=D`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// A Jinhua district code; default: the issuing district.
+    pub target: Option<String>,
+}
+
+impl ReportQuery {
+    /// The target district, if named.
+    pub fn target(&self) -> ApiResult<Option<District>> {
+        let Some(text) = &self.target else {
+            return Ok(None);
+        };
+        let code = text
+            .parse::<policy::DistrictCode>()
+            .map_err(|e| ApiError::invalid(e.code(), "target", e.to_string()))?;
+        code.jinhua().map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                "target_not_in_jinhua",
+                "target",
+                "the target must be a Jinhua district",
+            )
+        })
+    }
+}
+
+/// `PUT /v1/permits/me/holder-key`: `{public_key}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HolderKeyBody {
+    /// The device's Ed25519 public key, 64 hex characters.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    pub public_key: String,
+}
+
+impl TryFrom<HolderKeyBody> for VerifyingKey {
+    type Error = ApiError;
+
+    fn try_from(body: HolderKeyBody) -> ApiResult<Self> {
+        crypto::keys::parse_public_key_hex(body.public_key.trim()).map_err(|_| {
+            ApiError::invalid(
+                "invalid_public_key",
+                "public_key",
+                "an Ed25519 public key as 64 hex characters",
+            )
+        })
+    }
+}
+
+/// `POST /v1/permits/me/endorsements`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndorsementView {
+    /// In the window, or late (with the lapse): `{"timing": "in_window"|"late", …}`.
+    #[schema(value_type = Object)]
+    pub timing: policy::Endorsed,
+    /// The permit as endorsed.
+    pub permit: PermitView,
+}
+
+/// The holder as police see it (unmasked).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Holder {
+    /// The name.
+    pub name: Option<String>,
+    /// The full ID number.
+    pub id_number: Option<String>,
+    /// The full phone number.
+    pub phone: Option<String>,
+}
+
+/// A registration in a police look-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupRegistration {
+    /// The district's code.
+    pub district: String,
+    /// The address.
+    pub address: String,
+    /// The move-in day.
+    pub start: NaiveDate,
+    /// The move-out day.
+    pub end: Option<NaiveDate>,
+    /// `declared` or `confirmed`.
+    #[schema(value_type = String)]
+    pub status: residences::Status,
+}
+
+/// `GET /v1/permits/{number}` (police).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermitRecord {
+    /// The permit.
+    pub permit: PermitView,
+    /// Its holder.
+    pub holder: Holder,
+    /// The holder's registrations, oldest first.
+    pub registrations: Vec<LookupRegistration>,
+}
+
+impl PermitRecord {
+    /// The record of `permit`, held by `holder`, registered as `registrations` say.
+    pub fn new(
+        permit: permits::Model,
+        holder: residents::Model,
+        registrations: Vec<residences::Model>,
+    ) -> Self {
+        PermitRecord {
+            permit: permit.into(),
+            holder: Holder {
+                name: holder.name,
+                id_number: holder.id_number,
+                phone: holder.phone,
+            },
+            registrations: registrations
+                .into_iter()
+                .map(|r| LookupRegistration {
+                    district: r.district.to_string(),
+                    address: r.address,
+                    start: r.start_date,
+                    end: r.end_date,
+                    status: r.status,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /v1/verify`: `{qr}`, an `EP1:` or `EPP1:` text.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerifyBody {
+    /// The text the QR code holds.
+    #[schema(example = "EPP1:…")]
+    pub qr: String,
+}
+
+impl VerifyBody {
+    /// The QR text, trimmed: 400 `qr_too_long` past what any QR code holds.
+    pub fn qr(&self) -> ApiResult<&str> {
+        if self.qr.len() > crypto::qr_text::MAX_TEXT_LEN {
+            return Err(ApiError::invalid(
+                "qr_too_long",
+                "qr",
+                "longer than any QR code holds",
+            ));
+        }
+        Ok(self.qr.trim())
+    }
+}

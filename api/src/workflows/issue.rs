@@ -1,0 +1,68 @@
+//! Issuing a permit (核发, SPEC §1.3): an officer of the applied-to district approves an
+//! application; the permit is numbered, signed by the district's key and put on the status list.
+
+use chrono::{Datelike, Utc};
+use policy::PermitNumber;
+use serde_json::json;
+
+use crate::auth::extract::Officer;
+use crate::error::{ApiError, ApiResult};
+use crate::issuance;
+use crate::state::AppState;
+use crate::store::{self, StoreError, applications, audit, lists, permits};
+use crate::workflows::application::already_decided;
+
+/// Approves application `id` and issues its permit. Approving twice, or concurrently, issues one
+/// permit (409 `application_decided` for the others); an applicant who holds a permit already is
+/// refused (409 `permit_held`), and so is a district out of numbers for the year (409
+/// `permit_numbers_exhausted`).
+pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<permits::Model> {
+    let now = Utc::now();
+    let txn = state.store.begin().await?;
+    let application = applications::get(&txn, id).await?;
+    let district = store::district(application.district, "applications")?;
+    officer.acts_in(district)?;
+    let decision = applications::Decision::Approve;
+    if !applications::decide(&txn, id, decision, officer.staff_id, now).await? {
+        return Err(already_decided());
+    }
+    issuance::no_permit_held(&txn, application.resident_id).await?;
+    let issued_on = policy::calendar::day_in_shanghai(now);
+    let year = issued_on.year();
+    let seq = permits::allocate_number(&txn, application.district, year).await?;
+    let number = u16::try_from(year)
+        .ok()
+        .zip(u32::try_from(seq).ok())
+        .and_then(|(year, seq)| PermitNumber::new(district, year, seq).ok())
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "permit_numbers_exhausted",
+                "no permit number is left this year",
+            )
+        })?;
+    let calendar = policy::EndorsementCalendar::new(issued_on, &[])?;
+    let new = permits::NewPermit {
+        number: number.to_string(),
+        application_id: id,
+        resident_id: application.resident_id,
+        district: application.district,
+        issued_on,
+        valid_until: calendar.next_anniversary(),
+        credential: String::new(),
+    };
+    let permit = permits::insert(&txn, new).await.map_err(|e| match e {
+        StoreError::Conflict(_) => already_decided(),
+        e => e.into(),
+    })?;
+    let permit = issuance::resign(state, &txn, permit.id, now).await?;
+    lists::bump(&txn, lists::ListName::StatusList).await?;
+    let entry = audit::NewEntry::new(
+        officer.actor(),
+        "permit.issue",
+        permit.number.clone(),
+        json!({ "application": id }),
+    );
+    audit::commit_with_audit(txn, entry, now).await?;
+    state.lists.changed();
+    Ok(permit)
+}
