@@ -59,6 +59,10 @@ install_tools() {
     echo "pip install cryptography"
     python3 -m pip install --quiet --disable-pip-version-check cryptography || return 1
   fi
+  if ! python3 -c 'import cbor2' 2>/dev/null; then
+    echo "pip install cbor2"
+    python3 -m pip install --quiet --disable-pip-version-check cbor2 || return 1
+  fi
   [ -f /usr/share/java/jna.jar ] && [ -x /usr/bin/cargo ] && [ -x /usr/bin/rust-lld ]
 }
 
@@ -83,7 +87,7 @@ kotlin_test() {
     -cp "$work/kt.jar:$kotlin/lib/kotlin-stdlib.jar:/usr/share/java/jna.jar" MainKt
 }
 
-check "install tools (apt: rustc-web, libjna-java; npm: kotlin-compiler; pip: cryptography)" install_tools
+check "install tools (apt: rustc-web, libjna-java; npm: kotlin-compiler; pip: cryptography, cbor2)" install_tools
 check "checked-in bindings match the code" mobile-sdk/bindings.sh check
 check "Python FFI test" python_test
 check "Kotlin FFI test (JVM)" kotlin_test

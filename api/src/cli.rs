@@ -49,6 +49,13 @@ pub enum Command {
     },
     /// Verify an `EP1:` or `EPP1:` text offline, exactly as the mobile SDK does.
     Verify(VerifyArgs),
+    /// Write the signed verifier bundle (the trust list and every status list, as
+    /// `GET /v1/verifier-bundle` serves it) to a file, for a desk or phone without network.
+    Bundle {
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Load data from the legacy system.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -85,9 +92,10 @@ pub struct VerifyArgs {
     /// The signed trust list (`trust-list.cose`).
     #[arg(long)]
     pub trust_list: PathBuf,
-    /// The signed status list (`status-list.cwt`); without it the verdict carries `status_unknown`.
+    /// A signed status list (`status-list.cwt`), repeated for each shard held; without the one
+    /// the credential names, the verdict carries `status_unknown`.
     #[arg(long)]
-    pub status_list: Option<PathBuf>,
+    pub status_list: Vec<PathBuf>,
     /// The time to verify at (RFC 3339), instead of the clock.
     #[arg(long)]
     pub now: Option<String>,
@@ -98,15 +106,38 @@ pub struct VerifyArgs {
     pub text: String,
 }
 
-/// `epermit keys …`
+/// `epermit keys …` (SPEC §4 "Keys"). Each command opens the key files and stops, naming the
+/// file and the fix, when one the database knows is missing or holds another key.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
+    /// Every key (kid, root/jwt/district, state, validity) and the root public key in the
+    /// 64-hex form apps pin; on an empty database the keys are generated first.
+    List,
     /// Add a new issuing key for a district and retire its current one (which stays in the
     /// trust list as retired, so old permits still verify).
     Rotate {
         /// The district code, e.g. 330782.
         #[arg(long)]
         district: String,
+    },
+    /// Mark a district key compromised: the trust list says so at once (its permits then verify
+    /// `issuer_key_compromised`); an active key is replaced by a fresh one.
+    Compromise {
+        /// The key id (16 hex digits, as `keys list` shows it).
+        #[arg(long)]
+        kid: String,
+    },
+    /// Start a root-key rotation: a successor root key is generated and announced in the trust
+    /// list, still signed by the current root, for at least `--announce-days`; then finish it
+    /// with `--finish`, after which the successor signs the lists.
+    RotateRoot {
+        /// Finish the rotation under way (refused before its announcement has run).
+        #[arg(long)]
+        finish: bool,
+        /// How long the successor is announced before the rotation may be finished: at least
+        /// the longest time a verifier may stay offline.
+        #[arg(long, default_value_t = 30, conflicts_with = "finish")]
+        announce_days: u32,
     },
 }
 

@@ -38,7 +38,7 @@ const SECRET_KEYS: [&str; 2] = ["database_url", "redis_url"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 12] = [
     "bind",
     "redis_prefix",
     "data_dir",
@@ -46,6 +46,7 @@ const ENV_KEYS: [&str; 11] = [
     "max_evidence_bytes",
     "verify_recheck_ms",
     "database_timeout_ms",
+    "status_shard_entries",
     "otp",
     "rate_limits",
     "lockout",
@@ -90,6 +91,11 @@ pub struct Settings {
     /// `service_unavailable`, in milliseconds (`EPERMIT_DATABASE_TIMEOUT_MS`, default 5000,
     /// 100–60000).
     pub database_timeout_ms: u64,
+    /// Entries of each status-list shard opened from now on (`EPERMIT_STATUS_SHARD_ENTRIES`,
+    /// default and most 65536 = 16 KiB of 2-bit entries; a multiple of 4 from 1024). The most
+    /// keeps every index at 3 CBOR bytes, which the QR budget of SPEC §2 needs; 1295 shards of it
+    /// (`/s/1` … `/s/zz`) hold 76 million entries at the 90 % fill the allocator keeps.
+    pub status_shard_entries: u32,
 }
 
 /// One-time login codes (SPEC §4 "Auth").
@@ -160,6 +166,7 @@ impl Default for Settings {
             max_evidence_bytes: 5 * 1024 * 1024,
             verify_recheck_ms: 1000,
             database_timeout_ms: 5000,
+            status_shard_entries: 1 << 16,
         }
     }
 }
@@ -370,6 +377,14 @@ impl Settings {
         }
         if !(100..=60_000).contains(&self.database_timeout_ms) {
             return Err(("database_timeout_ms", "must be between 100 and 60000"));
+        }
+        if !(1024..=65_536).contains(&self.status_shard_entries)
+            || !self.status_shard_entries.is_multiple_of(4)
+        {
+            return Err((
+                "status_shard_entries",
+                "must be a multiple of 4 from 1024 to 65536",
+            ));
         }
         let positive: [(&'static str, u64); 13] = [
             ("otp.ttl_secs", self.otp.ttl_secs),

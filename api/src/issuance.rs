@@ -12,6 +12,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::status::{self, Entry, EntryStatus};
 use crate::store::{endorsements, permits, residences, residents};
 
 /// Which district's key signs a version of a permit (SPEC §1.4): the district where the holder
@@ -40,31 +41,59 @@ pub fn periods_of(rows: &[residences::Model]) -> Vec<Period> {
         .collect()
 }
 
-/// One person holds one permit: a resident whose latest permit is active or suspended is refused
-/// (409 `permit_held`: endorse it, or have it restored). Returns the latest permit when it was
-/// revoked, whose lapses still count (SPEC §1.2 over §3).
+/// One person holds one permit per district (SPEC §1.2, §1.4 revised): a resident whose latest
+/// permit is active or suspended and was issued by `district` is refused (409 `permit_held`:
+/// endorse it, or have it restored). A permit held from *another* district does not block: after
+/// a move the holder may apply where they live now (notice 二(六) needs a permit issued there),
+/// and that approval supersedes the old one ([`supersede`]). Returns the latest permit, whose
+/// closed lapses still count (SPEC §1.2 over §3).
 pub async fn no_permit_held<C: ConnectionTrait>(
     db: &C,
     resident_id: i64,
+    district: District,
 ) -> ApiResult<Option<permits::Model>> {
     let latest = permits::find_by_resident(db, resident_id).await?;
     match latest {
-        Some(p) if p.status != permits::Status::Revoked => Err(ApiError::conflict(
-            "permit_held",
-            "a residence permit is held already: endorse it, or have it restored",
-        )),
-        revoked => Ok(revoked),
+        Some(p) if p.status != permits::Status::Revoked && p.district == i32::from(district) => {
+            Err(ApiError::conflict(
+                "permit_held",
+                "a residence permit of this district is held already: endorse it, or have it \
+                 restored",
+            ))
+        }
+        latest => Ok(latest),
     }
 }
 
-/// The lapses an earlier, revoked permit leaves behind on `date`: those a late endorsement closed.
-/// (A lapse still open at revocation ends with the permit: there is nothing left to endorse.)
+/// Ends `old`, a permit of another district held when `new` was issued: revoked with the reason
+/// naming its successor, and its credential `superseded` (SPEC §1.4 revised). Does nothing to a
+/// permit revoked already.
+pub async fn supersede(
+    txn: &sea_orm::DatabaseTransaction,
+    old: &permits::Model,
+    new: &permits::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if old.status == permits::Status::Revoked || old.id == new.id {
+        return Ok(());
+    }
+    let reason = format!("superseded by {}", new.number);
+    permits::set_status(txn, old.id, permits::Status::Revoked, Some(&reason)).await?;
+    if let Some(entry) = status::current(txn, old.id).await? {
+        status::set(txn, entry, EntryStatus::Superseded, now).await?;
+    }
+    Ok(())
+}
+
+/// The lapses an earlier permit (revoked, or held from another district) leaves behind on
+/// `date`: those a late endorsement closed. (A lapse still open ends with the permit: there is
+/// nothing left to endorse.)
 pub async fn lapses_left_by<C: ConnectionTrait>(
     db: &C,
-    revoked: Option<&permits::Model>,
+    earlier: Option<&permits::Model>,
     date: NaiveDate,
 ) -> ApiResult<Vec<Lapse>> {
-    let Some(permit) = revoked else {
+    let Some(permit) = earlier else {
         return Ok(Vec::new());
     };
     Ok(lapses_of(db, permit, date)
@@ -97,8 +126,11 @@ pub async fn lapses_of<C: ConnectionTrait>(
     Ok(calendar_of(db, permit).await?.lapses(today))
 }
 
-/// Signs a new version of permit `id` as it is stored in `txn` now and stores it: the permit
-/// as re-signed (after issuing, endorsing, binding a key).
+/// Signs a new version of permit `id` as it is stored in `txn` now and stores it (issuing,
+/// endorsing, binding a key): the version gets a fresh status entry carrying the permit's status,
+/// and the previous version's entry is marked superseded, so an older copy no longer verifies
+/// (SPEC §1.4: one credential in force per permit). Call [`crate::signed_lists::ListCache::changed`]
+/// after the commit.
 pub async fn resign(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
@@ -106,16 +138,24 @@ pub async fn resign(
     now: DateTime<Utc>,
 ) -> ApiResult<permits::Model> {
     let permit = permits::get(txn, id).await?;
-    let credential = sign_credential(state, txn, &permit, now).await?;
+    let previous = status::current(txn, id).await?;
+    let shard_entries = i32::try_from(state.settings.status_shard_entries).unwrap_or(1 << 16);
+    let entry = status::allocate(txn, id, permit.status.into(), shard_entries, now).await?;
+    if let Some(previous) = previous {
+        status::set(txn, previous, EntryStatus::Superseded, now).await?;
+    }
+    let credential = sign_credential(state, txn, &permit, entry, now).await?;
     permits::set_credential(txn, id, &credential).await?;
     Ok(permits::get(txn, id).await?)
 }
 
-/// Assembles the claims of `permit` as of `now` and signs them: the `EP1:` text.
+/// Assembles the claims of `permit` as of `now`, its status at `entry`, and signs them: the
+/// `EP1:` text.
 pub async fn sign_credential<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
     permit: &permits::Model,
+    entry: Entry,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
     let resident = residents::get(db, permit.resident_id).await?;
@@ -147,7 +187,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
         .map(crypto::keys::parse_public_key_hex)
         .transpose()?;
     let claims = PermitClaims {
-        issuer: residence,
+        issuer: number.district(),
         number,
         issued_at: now,
         expires_at: expiry_instant(calendar.next_anniversary()),
@@ -161,8 +201,8 @@ pub async fn sign_credential<C: ConnectionTrait>(
         first_issued: permit.issued_on,
         last_endorsed: calendar.last_endorsed(),
         status: StatusRef {
-            index: u32::try_from(permit.id).map_err(ApiError::internal)?,
-            uri: state.status_uri.clone(),
+            index: u32::try_from(entry.idx).map_err(ApiError::internal)?,
+            uri: state.lists.shard_uri(entry.shard),
         },
     };
     let key = state.keys.issuer(db, signing_district(residence)).await?;

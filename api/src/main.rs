@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use api::cli::{AuditCommand, Cli, Command, KeysCommand, PolicyCommand, StaffCommand};
+use api::cli::{AuditCommand, Cli, Command, PolicyCommand, StaffCommand};
 use api::commands;
 use clap::Parser;
 
@@ -14,9 +14,8 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Report { case }) => commands::policy_report::run(&case),
         Command::Demo { out } => commands::demo::run(&out),
         Command::Verify(args) => commands::verify::run(&args),
-        Command::Keys(KeysCommand::Rotate { district }) => {
-            commands::operator::rotate(config, &district)
-        }
+        Command::Bundle { out } => commands::bundle::run(config, &out),
+        Command::Keys(command) => commands::keys::run(config, command),
         Command::Audit(AuditCommand::Verify) => commands::operator::verify_audit(config),
         Command::Import(api::cli::ImportCommand::Residences { file }) => {
             commands::import::residences(config, &file)

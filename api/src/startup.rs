@@ -18,7 +18,7 @@ use crate::keys::KeyRing;
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
 use crate::shared_state::{MemoryState, RedisState, SharedState};
-use crate::signed_lists::{ListCache, status_list_uri};
+use crate::signed_lists::ListCache;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -165,9 +165,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let keys = KeyRing::open(&settings.data_dir, &store).await?;
     let jwt = JwtKeys::new(keys.jwt())?;
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
-    let status_uri = status_list_uri(&settings.public_url);
     let pepper = derive_pepper(&keys)?;
-    let lists = ListCache::new(settings.verify_recheck());
+    let lists = ListCache::new(&settings.public_url, settings.verify_recheck());
     Ok(AppState {
         settings,
         store,
@@ -178,7 +177,6 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         lists,
         metrics: crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?,
         pepper,
-        status_uri,
     })
 }
 

@@ -30,6 +30,4 @@ pub struct AppState {
     pub lists: ListCache,
     /// A server secret (derived from the JWT key) keying the hashes of shared-store keys.
     pub pepper: [u8; 32],
-    /// The URI permits name for the status list.
-    pub status_uri: String,
 }

@@ -17,14 +17,7 @@ fn offline_verification(c: &mut Criterion) {
     let text = demo.presentation_text(now, None).unwrap();
     let options = VerifyOptions::default();
     assert_eq!(
-        verify(
-            &text,
-            &demo.trust_list,
-            Some(&demo.status_list),
-            now,
-            &options
-        )
-        .verdict,
+        verify(&text, &demo.trust_list, &demo.status_list, now, &options).verdict,
         crypto::Verdict::Valid
     );
 
@@ -45,7 +38,7 @@ fn offline_verification(c: &mut Criterion) {
             verify(
                 black_box(&text),
                 &demo.trust_list,
-                Some(&demo.status_list),
+                &demo.status_list,
                 now,
                 &options,
             )

@@ -36,7 +36,12 @@ pub enum Error {
     /// A key or key file is malformed.
     #[error("malformed key: {0}")]
     Key(&'static str),
-    /// A trust list with a lower sequence than the one held was offered (SPEC §2).
+    /// A list (or bundle) is signed by a root key this store no longer pins: a later trust list
+    /// signed by it announced its successor, and only the successor is pinned since.
+    #[error("signed by a retired root key (its successor is pinned)")]
+    RetiredRoot,
+    /// A trust list with a lower sequence than the one held (or the highest seen) was offered
+    /// (SPEC §2).
     #[error("trust list sequence {offered} is lower than the one held ({held})")]
     Rollback {
         /// The sequence already held.

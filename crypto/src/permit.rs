@@ -57,9 +57,12 @@ pub struct StatusRef {
 /// Everything a permit credential states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PermitClaims {
-    /// The district whose key signs: always the residence district at signing time (SPEC §1.3: the
-    /// applied-to district, where the applicant is registered; §1.4: the district of registration
-    /// at endorsement). Not carried as a claim: the `kid` names it.
+    /// The district that approved the permit: its issuer for life (SPEC §1.4, revised). Stated
+    /// by `sub`: a permit number begins with the code of the district that issued it
+    /// (`330702-2026-000123`), so no claim of its own is needed — it must equal
+    /// `number.district()`. Who *signed* this version is another matter: the residence district
+    /// at signing time (§1.3: the applied-to district; §1.4: the district of registration at
+    /// endorsement), named by the `kid`. After a move the two differ.
     pub issuer: District,
     /// The permit number (`sub`).
     pub number: PermitNumber,
@@ -90,6 +93,33 @@ pub struct PermitClaims {
     pub status: StatusRef,
 }
 
+impl PermitClaims {
+    /// The SPEC §3 report for the holder at `target` on `as_of`, from what the credential states:
+    /// its periods, its lapses (plus `extra_lapse`, e.g. the open one of an overdue endorsement)
+    /// and its issuer, the permit being in `status`. The one computation behind the report the
+    /// SDK, the CLI and the API's verification show for a credential.
+    pub fn report(
+        &self,
+        target: District,
+        as_of: NaiveDate,
+        status: policy::PermitStatus,
+        extra_lapse: Option<Lapse>,
+    ) -> policy::Report {
+        let mut lapses = self.lapses.clone();
+        lapses.extend(extra_lapse);
+        policy::report(&policy::ReportInput {
+            target,
+            as_of,
+            periods: self.periods.clone(),
+            lapses,
+            permit: Some(policy::PermitFacts {
+                issuer: self.issuer,
+                status,
+            }),
+        })
+    }
+}
+
 /// 00:00 Asia/Shanghai on `anniversary`, as a UTC instant: the `exp` of a credential whose next
 /// anniversary that is (SPEC §2), by [`start_of_day_in_shanghai`].
 pub fn expiry_instant(anniversary: NaiveDate) -> DateTime<Utc> {
@@ -99,7 +129,7 @@ pub fn expiry_instant(anniversary: NaiveDate) -> DateTime<Utc> {
 /// Signs the claims with the issuing district's key: the tagged COSE_Sign1 bytes of an `EP1:`.
 ///
 /// Refuses claims out of range (empty or over-long texts, `exp` not after `iat`, more than
-/// [`MAX_RANGES`] periods or lapses, an issuer other than the residence district). Sub-second
+/// [`MAX_RANGES`] periods or lapses, an issuer other than the permit number's district). Sub-second
 /// parts of the instants are dropped.
 pub fn issue(claims: &PermitClaims, signer: &dyn Signer) -> Result<Vec<u8>> {
     let payload = cbor::to_vec(&encode_claims(claims)?)?;
@@ -247,8 +277,8 @@ fn decode_cnf(v: Value) -> Result<VerifyingKey> {
 
 fn encode_claims(c: &PermitClaims) -> Result<Value> {
     check(
-        c.issuer == c.residence,
-        "issuer (must be the residence district)",
+        c.issuer == c.number.district(),
+        "issuer (must be the district of the permit number)",
     )?;
     check(c.expires_at > c.issued_at, "exp (must be after iat)")?;
     check(text_ok(&c.name, MAX_NAME_CHARS), "name")?;
@@ -396,7 +426,7 @@ fn decode_claims(v: Value) -> Result<PermitClaims> {
     m.finish()?;
 
     Ok(PermitClaims {
-        issuer: residence,
+        issuer: number.district(),
         number,
         issued_at,
         expires_at,

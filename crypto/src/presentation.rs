@@ -4,7 +4,9 @@
 //! Compact choices (see the crate README): the protected header carries only `alg` (the verifying
 //! key is the credential's `cnf`, so a `kid` would add nothing), and field 1 holds the credential's
 //! COSE_Sign1 *untagged* (RFC 9052 §2 allows untagged where the context fixes the type; the tag 18
-//! is restored on reading).
+//! is restored on reading). Liberal in what it accepts (SPEC §2: "a verifier accepts it tagged or
+//! untagged"): field 1 may also hold the credential tagged, as issued (tag 18 in its one-byte
+//! form `0xd2`); both forms verify the same. What [`present`] emits stays untagged.
 
 use chrono::{DateTime, Utc};
 use ciborium::Value;
@@ -14,6 +16,9 @@ use crate::cose::{self, Sign1};
 use crate::keys::VerifyingKey;
 use crate::permit::Credential;
 use crate::{Error, Result, Signer};
+
+/// CBOR tag 18 (COSE_Sign1) in its one-byte encoding (major type 6, value 18).
+const TAG_18: u8 = 0xd2;
 
 /// The longest verifier challenge accepted, in bytes.
 pub const MAX_CHALLENGE_LEN: usize = 64;
@@ -37,7 +42,7 @@ pub fn present(
     }
     // The same bytes the issuer produced, without the 1-byte tag 18.
     let untagged = credential_cose
-        .strip_prefix(&[0xd2])
+        .strip_prefix(&[TAG_18])
         .ok_or(Error::Malformed("permit COSE_Sign1 (tag 18 as one byte)"))?
         .to_vec();
     let mut fields = vec![
@@ -62,7 +67,8 @@ pub struct Presentation {
 }
 
 impl Presentation {
-    /// Parses the tagged COSE bytes an `EPP1:` carries.
+    /// Parses the tagged COSE bytes an `EPP1:` carries. Field 1 may hold the credential untagged
+    /// (as [`present`] writes it) or tagged (tag 18, as issued).
     pub fn from_cose(bytes: &[u8]) -> Result<Presentation> {
         let sign1 = Sign1::from_tagged(bytes, "presentation COSE_Sign1")?;
         if sign1.kid()?.is_some() || sign1.typ().is_some() {
@@ -88,10 +94,15 @@ impl Presentation {
         {
             return Err(Error::Invalid("challenge"));
         }
-        let credential = Credential::from_untagged(&inner)?;
-        let mut credential_cose = Vec::with_capacity(inner.len() + 1);
-        credential_cose.push(0xd2); // tag 18
-        credential_cose.extend_from_slice(&inner);
+        let (credential, credential_cose) = if inner.first() == Some(&TAG_18) {
+            (Credential::from_cose(&inner)?, inner)
+        } else {
+            let credential = Credential::from_untagged(&inner)?;
+            let mut tagged = Vec::with_capacity(inner.len() + 1);
+            tagged.push(TAG_18);
+            tagged.extend_from_slice(&inner);
+            (credential, tagged)
+        };
         Ok(Presentation {
             sign1,
             credential,

@@ -121,6 +121,7 @@ impl Demo {
                 issuer.public_key(),
                 shift(now, TimeDelta::days(-365))?,
             )],
+            successor: None,
         };
         let mut status_list = StatusList::new(
             STATUS_LIST_URI,

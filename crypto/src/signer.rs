@@ -4,10 +4,10 @@
 use std::fmt;
 
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand_core::OsRng;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::keys::{KeyId, Signature, VerifyingKey};
 use crate::{Error, Result};
@@ -52,23 +52,34 @@ impl KeyFileSigner {
         }
     }
 
-    /// Reads the contents of a PKCS#8 PEM key file (`-----BEGIN PRIVATE KEY-----`, as written by
-    /// `openssl genpkey -algorithm ed25519`). A public key inside the file must match the secret.
+    /// Reads the contents of a PKCS#8 PEM key file (`-----BEGIN PRIVATE KEY-----`): the v1 form
+    /// [`KeyFileSigner::to_key_file`] and `openssl genpkey -algorithm ed25519` write, or the v2
+    /// form (with the public key) earlier versions of this service wrote. A public key inside the
+    /// file must match the secret.
     pub fn from_key_file(pem: &str) -> Result<KeyFileSigner> {
         SigningKey::from_pkcs8_pem(pem.trim())
             .map(|key| KeyFileSigner { key })
             .map_err(|_| Error::Key("not an Ed25519 PKCS#8 PEM private key"))
     }
 
-    /// The key file contents: PKCS#8 v2 (RFC 5958 OneAsymmetricKey, with the public key) in PEM,
-    /// LF line endings.
+    /// The key file contents: PKCS#8 v1 (RFC 5208 PrivateKeyInfo, RFC 8410 §7: the 32-byte seed,
+    /// no public key; 48 bytes of DER) in PEM, LF line endings — the form `openssl pkey` and
+    /// Python `cryptography` read (they refuse the v2 form that carries the public key).
     pub fn to_key_file(&self) -> Result<Zeroizing<String>> {
-        self.key
+        let mut v1 = KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        let pem = v1
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| Error::Key("PKCS#8 encoding failed"))
+            .map_err(|_| Error::Key("PKCS#8 encoding failed"));
+        // `ed25519` is built without its `zeroize` feature: wipe the copy of the seed here.
+        v1.secret_key.zeroize();
+        pem
     }
 
-    /// The PKCS#8 DER document (what `jsonwebtoken::EncodingKey::from_ed_der` takes).
+    /// The PKCS#8 v2 DER document, with the public key (what `jsonwebtoken::EncodingKey::from_ed_der`
+    /// takes). Not the key file's form: see [`KeyFileSigner::to_key_file`].
     pub fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
         self.key
             .to_pkcs8_der()
@@ -137,6 +148,63 @@ mod tests {
             SigningKey::from_pkcs8_der(&der).unwrap().verifying_key(),
             signer.public_key()
         );
+    }
+
+    #[test]
+    fn a_written_key_file_is_pkcs8_v1_of_48_bytes_without_the_public_key() {
+        let signer = KeyFileSigner::from_seed([9; 32]);
+        let pem = signer.to_key_file().unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        // base64 of 48 bytes is 64 characters; v2 with the public key is 83 bytes.
+        assert_eq!(body.len(), 64, "{}", &*pem);
+        assert!(body.starts_with("MC4CAQAwBQYDK2VwBCIEI"), "{}", &*pem);
+    }
+
+    #[test]
+    fn an_old_v2_key_file_with_the_public_key_still_loads() {
+        let signer = KeyFileSigner::from_seed([5; 32]);
+        let v2 = signer.key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        assert_ne!(&*v2, &*signer.to_key_file().unwrap());
+        let back = KeyFileSigner::from_key_file(&v2).unwrap();
+        assert_eq!(back.public_key(), signer.public_key());
+    }
+
+    #[test]
+    fn openssl_reads_a_written_key_file_and_derives_the_same_public_key() {
+        use std::process::Command;
+        if Command::new("openssl").arg("version").output().is_err() {
+            eprintln!("SKIPPED: no `openssl` binary on this machine");
+            return;
+        }
+        let signer = KeyFileSigner::generate();
+        let dir = std::env::temp_dir().join(format!(
+            "epermit-openssl-{}-{}",
+            std::process::id(),
+            signer.key_id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.key");
+        std::fs::write(&file, signer.to_key_file().unwrap().as_bytes()).unwrap();
+        let check = Command::new("openssl")
+            .args(["pkey", "-noout", "-in"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "openssl pkey refused the key file: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let public = Command::new("openssl")
+            .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(public.status.success());
+        // SubjectPublicKeyInfo of Ed25519: 12 bytes of header, then the raw 32-byte key.
+        assert_eq!(public.stdout.len(), 44);
+        assert_eq!(&public.stdout[12..], signer.public_key().as_bytes());
     }
 
     #[test]

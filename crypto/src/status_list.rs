@@ -2,9 +2,13 @@
 //! Status List* (draft-ietf-oauth-status-list, §5.2 "Status List Token in CWT Format"), signed by
 //! the root key. Protected header: `alg` EdDSA, `kid`, `typ` (16) = `application/statuslist+cwt`.
 //! Claims: 2 `sub` = the list's URI, 6 `iat`, 4 `exp`, 65534 `ttl`, 65533 `status_list` =
-//! {"bits": 2, "lst": zlib of the byte array}. Entry `i` holds bits `2i`, `2i+1` counted from the
-//! least significant bit of byte 0 (the draft's order): 0 valid, 1 invalid (revoked),
-//! 2 suspended, 3 application-specific (unused here).
+//! {"bits": 2, "lst": zlib of the byte array, ? "aggregation_uri": the document listing every
+//! list}. Entry `i` holds bits `2i`, `2i+1` counted from the least significant bit of byte 0 (the
+//! draft's order): 0 valid, 1 invalid (revoked), 2 suspended, 3 application-specific — here
+//! *superseded*: a newer signed version of the same permit exists (SPEC §1.4, §2).
+//!
+//! The service publishes fixed-size shards, each a list with its own URI; a verifier holds one
+//! per URI it has fetched.
 
 use chrono::{DateTime, Utc};
 use ciborium::Value;
@@ -39,8 +43,9 @@ pub enum Status {
     Invalid,
     /// 2: suspended, reversible.
     Suspended,
-    /// 3: application-specific; this system never sets it and treats it as unknown.
-    Other,
+    /// 3: application-specific in the draft; here *superseded*: a newer signed version of the
+    /// same permit exists, so this copy is no longer in force (verdict `superseded`).
+    Superseded,
 }
 
 impl Status {
@@ -49,7 +54,7 @@ impl Status {
             Status::Valid => 0,
             Status::Invalid => 1,
             Status::Suspended => 2,
-            Status::Other => 3,
+            Status::Superseded => 3,
         }
     }
 
@@ -58,7 +63,7 @@ impl Status {
             0 => Status::Valid,
             1 => Status::Invalid,
             2 => Status::Suspended,
-            _ => Status::Other,
+            _ => Status::Superseded,
         }
     }
 }
@@ -74,6 +79,8 @@ pub struct StatusList {
     pub expires_at: DateTime<Utc>,
     /// How long a verifier may cache it, in seconds (`ttl`).
     pub ttl_seconds: u64,
+    /// Where the document listing every status list of the issuer is (`aggregation_uri`).
+    pub aggregation_uri: Option<String>,
     #[serde(skip)]
     bytes: Vec<u8>,
 }
@@ -91,8 +98,32 @@ impl StatusList {
             issued_at: cbor::whole_seconds(issued_at),
             expires_at: cbor::whole_seconds(expires_at),
             ttl_seconds,
+            aggregation_uri: None,
             bytes: Vec::new(),
         }
+    }
+
+    /// A list whose entries are `packed` (4 a byte, least significant first: the draft's `lst`
+    /// before compression), as a shard stores them. Refuses more than [`MAX_LIST_BYTES`].
+    pub fn from_packed(
+        uri: impl Into<String>,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        ttl_seconds: u64,
+        packed: Vec<u8>,
+    ) -> Result<StatusList> {
+        if packed.len() > MAX_LIST_BYTES {
+            return Err(Error::Invalid("status list (larger than the largest list)"));
+        }
+        let mut list = StatusList::new(uri, issued_at, expires_at, ttl_seconds);
+        list.bytes = packed;
+        Ok(list)
+    }
+
+    /// The same list naming `aggregation_uri`, the document that lists every status list.
+    pub fn with_aggregation_uri(mut self, aggregation_uri: impl Into<String>) -> StatusList {
+        self.aggregation_uri = Some(aggregation_uri.into());
+        self
     }
 
     /// How many entries the list holds (4 per byte).
@@ -145,13 +176,23 @@ impl StatusList {
             (int(CLAIM_TTL), uint(self.ttl_seconds)),
             (
                 int(CLAIM_STATUS_LIST),
-                Value::Map(vec![
-                    (Value::Text("bits".into()), uint(BITS)),
-                    (
-                        Value::Text("lst".into()),
-                        Value::Bytes(zlib::compress(&self.bytes)),
-                    ),
-                ]),
+                Value::Map(
+                    [
+                        (Value::Text("bits".into()), uint(BITS)),
+                        (
+                            Value::Text("lst".into()),
+                            Value::Bytes(zlib::compress(&self.bytes)),
+                        ),
+                    ]
+                    .into_iter()
+                    .chain(self.aggregation_uri.as_ref().map(|uri| {
+                        (
+                            Value::Text("aggregation_uri".into()),
+                            Value::Text(uri.clone()),
+                        )
+                    }))
+                    .collect(),
+                ),
             ),
         ]);
         let protected = cose::protected(Some(root.key_id()), Some(STATUS_LIST_CWT_TYPE));
@@ -186,6 +227,10 @@ impl StatusList {
             "bits (must be 2)",
         )?;
         let lst = cbor::as_bytes(sl.require_text("lst", "lst")?, "lst")?;
+        let aggregation_uri = sl
+            .take_text("aggregation_uri")
+            .map(|v| cbor::as_text(v, crate::permit::MAX_URI_CHARS, "aggregation_uri"))
+            .transpose()?;
         sl.finish()?;
         if expires_at <= issued_at {
             return Err(Error::Invalid("status list exp"));
@@ -196,6 +241,7 @@ impl StatusList {
             issued_at,
             expires_at,
             ttl_seconds,
+            aggregation_uri,
             bytes,
         })
     }

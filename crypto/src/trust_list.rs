@@ -1,7 +1,12 @@
 //! The trust list (SPEC §2): the district issuing keys, signed by the root key (Jinhua bureau) as a
 //! COSE_Sign1 served as `application/cose`. Payload {1 sequence, 2 issued-at, 3 expires-at,
 //! 4 [{1 kid, 2 district (GB/T 2260 code), 3 public key, 4 not-before, 5 not-after | null,
-//! 6 state}]}; instants are epoch seconds.
+//! 6 state}], 5 successor (optional)}; instants are epoch seconds.
+//!
+//! Root-key rotation (verifier side): field 5 `successor`, when present, is the raw 32-byte
+//! Ed25519 public key of the root key that signs the next lists. It is written only when set and
+//! read when present. A verifier that accepts a list naming a successor pins only the successor
+//! from then on ([`crate::trust_store::TrustStore::load_trust_list`]).
 
 use chrono::{DateTime, Utc};
 use ciborium::Value;
@@ -10,7 +15,7 @@ use serde::Serialize;
 
 use crate::cbor::{self, Map, int, uint};
 use crate::cose::{self, Sign1};
-use crate::keys::{KeyId, VerifyingKey, public_key_from_bytes, serialize_key};
+use crate::keys::{KeyId, VerifyingKey, public_key_from_bytes, serialize_key, serialize_opt_key};
 use crate::{Error, Result, Signer};
 
 /// The largest trust list accepted, in bytes.
@@ -97,6 +102,10 @@ pub struct TrustList {
     pub expires_at: DateTime<Utc>,
     /// The keys.
     pub keys: Vec<TrustedKey>,
+    /// The next root key (payload field 5), announced by the current root: a verifier that
+    /// accepts this list pins only the successor from then on. `None`: no rotation announced.
+    #[serde(serialize_with = "serialize_opt_key")]
+    pub successor: Option<VerifyingKey>,
 }
 
 impl TrustList {
@@ -123,12 +132,16 @@ impl TrustList {
                 ])
             })
             .collect();
-        let payload = Value::Map(vec![
+        let mut fields = vec![
             (int(1), uint(self.sequence)),
             (int(2), cbor::time(self.issued_at)),
             (int(3), cbor::time(self.expires_at)),
             (int(4), Value::Array(keys)),
-        ]);
+        ];
+        if let Some(successor) = &self.successor {
+            fields.push((int(5), Value::Bytes(successor.as_bytes().to_vec())));
+        }
+        let payload = Value::Map(fields);
         let protected = cose::protected(Some(root.key_id()), None);
         cose::to_tagged(cose::sign(protected, cbor::to_vec(&payload)?, root)?)
     }
@@ -174,6 +187,10 @@ impl TrustList {
         let issued_at = cbor::as_time(&m.require(2, "issued-at")?, "issued-at")?;
         let expires_at = cbor::as_time(&m.require(3, "expires-at")?, "expires-at")?;
         let raw = cbor::as_array(m.require(4, "keys")?, "keys")?;
+        let successor = m
+            .take_int(5)
+            .map(|v| public_key_from_bytes(&cbor::as_bytes(v, "successor")?))
+            .transpose()?;
         m.finish()?;
         if raw.len() > MAX_KEYS {
             return Err(Error::Invalid("keys (too many)"));
@@ -211,7 +228,14 @@ impl TrustList {
             issued_at,
             expires_at,
             keys,
+            successor,
         })
+    }
+
+    /// Whether `other` holds the same keys and successor (what the sequence stands for); issue and
+    /// expiry times may differ (a re-signed list).
+    pub fn same_content(&self, other: &TrustList) -> bool {
+        self.keys == other.keys && self.successor == other.successor
     }
 }
 

@@ -13,13 +13,15 @@
 //!    → `bad_holder_signature`; then `|now − presented_at| ≤ max_presentation_age` and, when the
 //!    verifier set a challenge, the presentation answers exactly it → `presentation_stale`;
 //! 7. `now < iat` → `not_yet_valid`; 8. `now ≥ exp` → `endorsement_overdue`;
-//! 9. the status list: 1 → `revoked`, 2 → `suspended`;
+//! 9. the status list held for the credential's `status.uri` (a [`StatusSource`]: one list, or
+//!    many shards keyed by URI): 1 → `revoked`, 2 → `suspended`, 3 → `superseded` (a newer signed
+//!    version of the same permit exists, so this copy is no longer in force);
 //! 10. `valid`, assurance `holder_bound` for `EPP1:`, `unbound` for `EP1:` (check the photo ID).
 //!
-//! Warnings: `status_unknown` when step 9 cannot be answered (no list, list expired, list URI not
-//! the credential's, index beyond the list, or status 3); `trust_list_stale` when
-//! `now ≥ expires_at` of the trust list; `clock_suspect` when `now` is earlier than the newest
-//! `issued_at` of the trust and status lists held.
+//! Warnings: `status_unknown` when step 9 cannot be answered (no list held for the credential's
+//! URI, that list expired, or the index beyond it); `trust_list_stale` when `now ≥ expires_at` of
+//! the trust list; `clock_suspect` when `now` is earlier than the newest `issued_at` of the trust
+//! list and the status lists held ([`StatusSource::newest_issued_at`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -27,7 +29,8 @@ use serde::Serialize;
 use crate::permit::{Credential, PermitClaims};
 use crate::presentation::Presentation;
 use crate::qr_text::{self, QrKind};
-use crate::status_list::{Status, StatusList};
+use crate::status_list::Status;
+use crate::status_source::StatusSource;
 use crate::trust_list::{KeyState, TrustList};
 
 /// The outcome of a verification (SPEC §2 codes).
@@ -56,13 +59,16 @@ pub enum Verdict {
     EndorsementOverdue,
     /// Suspended by the issuing bureau.
     Suspended,
+    /// A newer signed version of the same permit exists (status 3): this copy is no longer in
+    /// force; the holder should show the current one.
+    Superseded,
     /// Revoked.
     Revoked,
 }
 
 impl Verdict {
     /// Every verdict, in check order.
-    pub const ALL: [Verdict; 12] = [
+    pub const ALL: [Verdict; 13] = [
         Verdict::Malformed,
         Verdict::UnknownIssuer,
         Verdict::IssuerKeyCompromised,
@@ -73,6 +79,7 @@ impl Verdict {
         Verdict::NotYetValid,
         Verdict::EndorsementOverdue,
         Verdict::Suspended,
+        Verdict::Superseded,
         Verdict::Revoked,
         Verdict::Valid,
     ];
@@ -91,6 +98,7 @@ impl Verdict {
             Verdict::NotYetValid => "not_yet_valid",
             Verdict::EndorsementOverdue => "endorsement_overdue",
             Verdict::Suspended => "suspended",
+            Verdict::Superseded => "superseded",
             Verdict::Revoked => "revoked",
         }
     }
@@ -110,7 +118,7 @@ pub enum Assurance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
-    /// The status could not be checked (no list, expired list, other list, index beyond it).
+    /// The status could not be checked (no list for the credential's URI, expired, index beyond).
     StatusUnknown,
     /// The trust list held has passed its expires-at.
     TrustListStale,
@@ -161,12 +169,46 @@ pub struct Verification {
     pub permit: Option<PermitClaims>,
 }
 
-/// Verifies an `EP1:` or `EPP1:` text offline against a trust list and, if held, a status list.
-/// See the module documentation for the order of checks.
+impl Verification {
+    /// The SPEC §3 report at the permit's residence district on the Asia/Shanghai day of `now`,
+    /// from what the credential states ([`PermitClaims::report`]). `None` unless the issuer's
+    /// signature verified (verdicts from `bad_holder_signature` on), so it is never computed from
+    /// forged data. The permit's status follows the verdict: `suspended` and `revoked` give that
+    /// status; `endorsement_overdue` gives the lapse SPEC §1.4 defines (open from the missed
+    /// anniversary, the Asia/Shanghai day of `exp`); otherwise active.
+    pub fn report(&self, now: DateTime<Utc>) -> Option<policy::Report> {
+        use policy::PermitStatus;
+        use policy::calendar::day_in_shanghai;
+        let claims = self.permit.as_ref()?;
+        let (status, lapse) = match self.verdict {
+            Verdict::Malformed
+            | Verdict::UnknownIssuer
+            | Verdict::IssuerKeyCompromised
+            | Verdict::KeyNotValidAtIssuance
+            | Verdict::BadSignature => return None,
+            Verdict::Suspended => (PermitStatus::Suspended, None),
+            Verdict::Revoked => (PermitStatus::Revoked, None),
+            Verdict::EndorsementOverdue => (
+                PermitStatus::Active,
+                policy::Lapse::new(day_in_shanghai(claims.expires_at), None).ok(),
+            ),
+            Verdict::Valid
+            | Verdict::Superseded
+            | Verdict::BadHolderSignature
+            | Verdict::PresentationStale
+            | Verdict::NotYetValid => (PermitStatus::Active, None),
+        };
+        Some(claims.report(claims.residence, day_in_shanghai(now), status, lapse))
+    }
+}
+
+/// Verifies an `EP1:` or `EPP1:` text offline against a trust list and the status lists held
+/// (`&None::<&StatusList>` for none, one [`crate::StatusList`], or a map of shards by URI). See
+/// the module documentation for the order of checks.
 pub fn verify(
     text: &str,
     trust: &TrustList,
-    status: Option<&StatusList>,
+    status: &dyn StatusSource,
     now: DateTime<Utc>,
     options: &VerifyOptions,
 ) -> Verification {
@@ -175,7 +217,9 @@ pub fn verify(
     if now >= trust.expires_at {
         warnings.push(Warning::TrustListStale);
     }
-    let newest = status.map_or(trust.issued_at, |s| s.issued_at.max(trust.issued_at));
+    let newest = status
+        .newest_issued_at()
+        .map_or(trust.issued_at, |s| s.max(trust.issued_at));
     if now < newest {
         warnings.push(Warning::ClockSuspect);
     }
@@ -196,7 +240,7 @@ type Outcome = (Verdict, Option<Assurance>, Option<PermitClaims>);
 fn check(
     text: &str,
     trust: &TrustList,
-    status: Option<&StatusList>,
+    status: &dyn StatusSource,
     now: DateTime<Utc>,
     options: &VerifyOptions,
     warnings: &mut Vec<Warning>,
@@ -260,13 +304,16 @@ fn check(
         return fail(Verdict::EndorsementOverdue);
     }
     let known = status
+        .status_list(&claims.status.uri)
         .filter(|s| now < s.expires_at && s.uri == claims.status.uri)
         .and_then(|s| s.get(claims.status.index));
     match known {
         Some(Status::Invalid) => return fail(Verdict::Revoked),
         Some(Status::Suspended) => return fail(Verdict::Suspended),
+        // Status 3, application-specific in the draft: here "superseded".
+        Some(Status::Superseded) => return fail(Verdict::Superseded),
         Some(Status::Valid) => {}
-        Some(Status::Other) | None => warnings.push(Warning::StatusUnknown),
+        None => warnings.push(Warning::StatusUnknown),
     }
     let assurance = if presentation.is_some() {
         Assurance::HolderBound

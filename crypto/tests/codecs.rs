@@ -124,6 +124,7 @@ proptest! {
         sequence: u64,
         (issued, life) in (instant(), 1i64..10_000_000),
         keys in proptest::collection::vec((any::<[u8; 32]>(), district(), instant(), proptest::option::of(1i64..1_000_000), 0u8..3), 0..8),
+        successor in proptest::option::of(any::<[u8; 32]>()),
     ) {
         let root = KeyFileSigner::from_seed([1; 32]);
         let mut seen = std::collections::HashSet::new();
@@ -136,7 +137,8 @@ proptest! {
                 ..TrustedKey::new(d, KeyFileSigner::from_seed(seed).public_key(), nb)
             })
             .collect();
-        let list = TrustList { sequence, issued_at: issued, expires_at: issued + TimeDelta::seconds(life), keys };
+        let successor = successor.map(|seed| KeyFileSigner::from_seed(seed).public_key());
+        let list = TrustList { sequence, issued_at: issued, expires_at: issued + TimeDelta::seconds(life), keys, successor };
         let bytes = list.sign(&root).unwrap();
         prop_assert_eq!(TrustList::verify(&bytes, &[root.public_key()]).unwrap(), list);
     }
@@ -147,7 +149,7 @@ proptest! {
         let mut list = StatusList::new("https://jhga.cn/sl", at, at + TimeDelta::hours(1), ttl);
         let mut expected = std::collections::HashMap::new();
         for (i, s) in entries {
-            let s = [Status::Valid, Status::Invalid, Status::Suspended, Status::Other][s as usize];
+            let s = [Status::Valid, Status::Invalid, Status::Suspended, Status::Superseded][s as usize];
             list.set(i, s).unwrap();
             expected.insert(i, s);
         }
@@ -241,4 +243,46 @@ fn a_jinhua_district_written_as_a_code_is_refused() {
     sign1.payload = Some(bytes);
     let tampered = coset::TaggedCborSerializable::to_tagged_vec(sign1).unwrap();
     assert!(permit::parse(&tampered).is_err());
+}
+
+#[test]
+fn a_trust_list_carries_its_successor_as_field_5_only_when_one_is_announced() {
+    let root = KeyFileSigner::from_seed([1; 32]);
+    let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+    let mut list = TrustList {
+        sequence: 1,
+        issued_at: at,
+        expires_at: at + TimeDelta::days(1),
+        keys: vec![],
+        successor: None,
+    };
+    let payload_keys = |list: &TrustList| {
+        let signed = list.sign(&root).unwrap();
+        let sign1 = <coset::CoseSign1 as coset::TaggedCborSerializable>::from_tagged_slice(&signed)
+            .unwrap();
+        let payload: ciborium::Value =
+            ciborium::de::from_reader(sign1.payload.as_deref().unwrap()).unwrap();
+        payload
+            .into_map()
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (i128::from(k.as_integer().unwrap()), v))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        payload_keys(&list)
+            .iter()
+            .map(|(k, _)| *k)
+            .collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    let next = KeyFileSigner::from_seed([7; 32]).public_key();
+    list.successor = Some(next);
+    let fields = payload_keys(&list);
+    assert_eq!(
+        fields.last(),
+        Some(&(5, ciborium::Value::Bytes(next.as_bytes().to_vec())))
+    );
+    let back = TrustList::verify(&list.sign(&root).unwrap(), &[root.public_key()]).unwrap();
+    assert_eq!(back.successor, Some(next));
 }

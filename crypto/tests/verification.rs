@@ -26,7 +26,7 @@ fn check(demo: &Demo, text: &str, at: DateTime<Utc>) -> Verification {
     verify(
         text,
         &demo.trust_list,
-        Some(&demo.status_list),
+        &demo.status_list,
         at,
         &VerifyOptions::default(),
     )
@@ -214,13 +214,36 @@ fn a_presentation_of_an_unbound_credential_is_bad_holder_signature() {
     assert_eq!(v.verdict, Verdict::BadHolderSignature);
 }
 
+#[test]
+fn a_presentation_carrying_the_credential_tagged_verifies_as_the_untagged_one() {
+    let d = demo();
+    let good = presentation::present(&d.credential().unwrap(), &d.holder, now(), None).unwrap();
+    let untagged = splice_field_1(&good, &d.credential().unwrap()[1..], &d.holder);
+    let tagged = splice_field_1(&good, &d.credential().unwrap(), &d.holder);
+    assert_eq!(untagged, good, "what we emit stays untagged");
+    for cose in [&untagged, &tagged] {
+        let v = check(&d, &qr_text::encode(QrKind::Presentation, cose), now());
+        assert_eq!(
+            (v.verdict, v.assurance),
+            (Verdict::Valid, Some(Assurance::HolderBound))
+        );
+        let p = presentation::Presentation::from_cose(cose).unwrap();
+        assert_eq!(p.credential_cose(), d.credential().unwrap().as_slice());
+    }
+}
+
 /// Re-signs a presentation carrying `credential` (tagged COSE) with `holder`.
 fn splice_credential(good: &[u8], credential: &[u8], holder: &KeyFileSigner) -> Vec<u8> {
+    splice_field_1(good, &credential[1..], holder)
+}
+
+/// Re-signs a presentation whose field 1 holds exactly `field_1`, with `holder`.
+fn splice_field_1(good: &[u8], field_1: &[u8], holder: &KeyFileSigner) -> Vec<u8> {
     use ciborium::Value;
     let sign1 = coset::CoseSign1::from_tagged_slice(good).unwrap();
     let mut payload: Value = ciborium::de::from_reader(sign1.payload.as_deref().unwrap()).unwrap();
     if let Value::Map(m) = &mut payload {
-        m[0].1 = Value::Bytes(credential[1..].to_vec());
+        m[0].1 = Value::Bytes(field_1.to_vec());
     }
     let mut bytes = Vec::new();
     ciborium::ser::into_writer(&payload, &mut bytes).unwrap();
@@ -260,8 +283,7 @@ fn a_presentation_answering_another_challenge_is_presentation_stale() {
         expected_challenge: Some(b"nonce-1".to_vec()),
         ..VerifyOptions::default()
     };
-    let run =
-        |text: &str| verify(text, &d.trust_list, Some(&d.status_list), now(), &options).verdict;
+    let run = |text: &str| verify(text, &d.trust_list, &d.status_list, now(), &options).verdict;
     assert_eq!(
         run(&d.presentation_text(now(), Some(b"nonce-2")).unwrap()),
         Verdict::PresentationStale
@@ -312,6 +334,54 @@ fn suspended_and_revoked_entries_decide_the_verdict() {
 }
 
 #[test]
+fn a_status_3_entry_is_superseded_not_a_warning() {
+    let mut d = demo();
+    let text = d.presentation_text(now(), None).unwrap();
+    d.status_list
+        .set(d.claims.status.index, Status::Superseded)
+        .unwrap();
+    let v = check(&d, &text, now());
+    assert_eq!(
+        (v.verdict, v.assurance, v.warnings),
+        (Verdict::Superseded, None, vec![])
+    );
+    assert_eq!(v.verdict.code(), "superseded");
+    assert!(v.permit.is_some());
+}
+
+#[test]
+fn the_credential_s_status_is_looked_up_among_many_shards_by_its_uri() {
+    let d = demo();
+    let text = d.permit_text().unwrap();
+    let opts = VerifyOptions::default();
+    let mut revoked = d.status_list.clone();
+    revoked.set(d.claims.status.index, Status::Invalid).unwrap();
+    let mut other = StatusList::new(
+        "https://jhga.cn/sl/7",
+        now() - TimeDelta::hours(1),
+        now() + TimeDelta::hours(1),
+        60,
+    );
+    other.set(d.claims.status.index, Status::Valid).unwrap();
+    let shards = vec![other.clone(), revoked.clone()];
+    assert_eq!(
+        verify(&text, &d.trust_list, &shards, now(), &opts).verdict,
+        Verdict::Revoked
+    );
+    let by_uri: std::collections::BTreeMap<String, StatusList> =
+        shards.iter().map(|l| (l.uri.clone(), l.clone())).collect();
+    assert_eq!(
+        verify(&text, &d.trust_list, &by_uri, now(), &opts).verdict,
+        Verdict::Revoked
+    );
+    let v = verify(&text, &d.trust_list, &vec![other], now(), &opts);
+    assert_eq!(
+        (v.verdict, v.warnings),
+        (Verdict::Valid, vec![Warning::StatusUnknown])
+    );
+}
+
+#[test]
 fn every_verdict_is_reachable() {
     // The tests above each reach one verdict; this lists them so a new variant cannot go untested.
     let reached = [
@@ -326,6 +396,7 @@ fn every_verdict_is_reachable() {
         Verdict::NotYetValid,
         Verdict::EndorsementOverdue,
         Verdict::Suspended,
+        Verdict::Superseded,
         Verdict::Revoked,
     ];
     for v in Verdict::ALL {
@@ -338,7 +409,7 @@ fn no_status_list_or_an_unusable_one_is_status_unknown() {
     let d = demo();
     let text = d.permit_text().unwrap();
     let opts = VerifyOptions::default();
-    let none = verify(&text, &d.trust_list, None, now(), &opts);
+    let none = verify(&text, &d.trust_list, &None::<&StatusList>, now(), &opts);
     assert_eq!(none.verdict, Verdict::Valid);
     assert_eq!(none.warnings, vec![Warning::StatusUnknown]);
 
@@ -353,7 +424,7 @@ fn no_status_list_or_an_unusable_one_is_status_unknown() {
         60,
     );
     for list in [expired, other_uri, short] {
-        let v = verify(&text, &d.trust_list, Some(&list), now(), &opts);
+        let v = verify(&text, &d.trust_list, &Some(&list), now(), &opts);
         assert_eq!(
             (v.verdict, v.warnings),
             (Verdict::Valid, vec![Warning::StatusUnknown])
@@ -473,7 +544,8 @@ fn the_trust_store_verifies_with_what_it_holds() {
     );
     let state = store.state();
     assert_eq!(state.root_key_ids, vec![KeyId::of(&d.root.public_key())]);
-    assert_eq!(state.status_list_issued_at, Some(d.status_list.issued_at));
+    assert_eq!(state.status_lists.len(), 1);
+    assert_eq!(state.status_lists[0].issued_at, d.status_list.issued_at);
 }
 
 #[test]
@@ -558,7 +630,7 @@ fn status_entries_use_the_drafts_bit_order() {
             Status::Valid,
             Status::Invalid,
             Status::Suspended,
-            Status::Other,
+            Status::Superseded,
         ][*s];
         list.set(i as u32, s).unwrap();
     }

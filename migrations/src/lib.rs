@@ -13,6 +13,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_initial;
+mod m20261201_000001_status_shards;
 
 /// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
 /// the current schema, `Migrator::down(db, None)` removes it again.
@@ -21,6 +22,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_initial::Migration)]
+        vec![
+            Box::new(m20260101_000001_initial::Migration),
+            Box::new(m20261201_000001_status_shards::Migration),
+        ]
     }
 }

@@ -19,7 +19,13 @@ pub enum SdkError {
     /// App action: discard the download, keep the list held, report to the operator.
     #[error("the list is not signed by a pinned root key")]
     ListNotTrusted,
-    /// The bytes are not a trust list / status list of SPEC §2.
+    /// The list (or bundle) is signed by a root key this verifier retired: a trust list signed by
+    /// it announced a successor root key, and only the successor is pinned since. App action:
+    /// discard the download (a stale cache or mirror still serving the old root's lists), keep
+    /// the list held, fetch again later.
+    #[error("the list is signed by a retired root key")]
+    ListFromRetiredRoot,
+    /// The bytes are not a trust list / status list / verifier bundle of SPEC §2.
     /// App action: discard the download (wrong URL or content type?), keep the list held.
     #[error("the list is malformed")]
     ListMalformed,
@@ -39,6 +45,11 @@ pub enum SdkError {
     /// held for the same URI. App action: discard it, keep the list held.
     #[error("the list is older than or conflicts with the one held")]
     ListOutdated,
+    /// The bytes given to `Verifier.importState` are not a state `exportState` wrote, or a list in
+    /// it no longer verifies. App action: discard them, start from the pinned keys
+    /// (`Verifier(rootKeysHex)`) and fetch the lists again.
+    #[error("the saved verifier state is malformed")]
+    StateMalformed,
     /// The text is not an `EP1:` credential (or `EPP1:` presentation, where one is accepted) that
     /// decodes. App action: fetch the credential again from the API.
     #[error("the credential text is malformed")]
@@ -86,6 +97,7 @@ impl SdkError {
         use crypto::Error as E;
         match error {
             E::BadSignature | E::UnknownSigner => SdkError::ListNotTrusted,
+            E::RetiredRoot => SdkError::ListFromRetiredRoot,
             E::Expired(_) => SdkError::ListExpired,
             E::Rollback { held, offered } => SdkError::ListRollback { held, offered },
             E::Invalid(_) if reparses() => SdkError::ListOutdated,

@@ -27,5 +27,6 @@ pub use holder::{HolderSigner, present, report};
 pub use permit::{Lapse, Permit, ResidencePeriod};
 pub use report::{Blocker, Continuity, Report, Rule};
 pub use verifier::{
-    Assurance, Change, Verdict, Verification, Verifier, VerifierState, VerifyOptions, VerifyWarning,
+    Assurance, BundleListLoad, BundleLoad, Change, ListInfo, ListKind, ListOutcome, Verdict,
+    Verification, Verifier, VerifierState, VerifyOptions, VerifyWarning,
 };

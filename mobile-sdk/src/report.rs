@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use crypto::PermitClaims;
-use policy::{District, PermitFacts, PermitStatus, ReportInput};
+use policy::{District, PermitStatus};
 
 use crate::error::{Result, SdkError};
 use crate::time::date_text;
@@ -168,19 +168,7 @@ pub(crate) fn for_claims(
     status: PermitStatus,
     extra_lapse: Option<policy::Lapse>,
 ) -> Report {
-    let mut lapses = claims.lapses.clone();
-    lapses.extend(extra_lapse);
-    let input = ReportInput {
-        target,
-        as_of,
-        periods: claims.periods.clone(),
-        lapses,
-        permit: Some(PermitFacts {
-            issuer: claims.issuer,
-            status,
-        }),
-    };
-    Report::from(&policy::report(&input))
+    Report::from(&claims.report(target, as_of, status, extra_lapse))
 }
 
 /// A target district given as its six-digit code: one of Jinhua's nine.

@@ -1,21 +1,22 @@
-//! The verifier side (SPEC §2, §5): a [`Verifier`] holds the pinned root keys and the newest trust
-//! and status lists the app fetched, and verifies `EP1:`/`EPP1:` texts offline. A thin wrapper of
-//! `crypto::TrustStore`; the verdict logic is `crypto::verify`, the report `policy::report`.
+//! The verifier side (SPEC §2, §5): a [`Verifier`] holds the pinned root keys, the newest trust
+//! list and the newest status list of each URI (shard) the app fetched, and verifies
+//! `EP1:`/`EPP1:` texts offline. A thin wrapper of `crypto::TrustStore` (load rules, root-key
+//! rotation, saved state, bundles); the verdict logic is `crypto::verify`, the report
+//! `policy::report`.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::SystemTime;
 
 use chrono::TimeDelta;
-use crypto::keys::{parse_public_key_hex, public_key_from_bytes};
+use chrono::{DateTime, Utc};
+use crypto::keys::{parse_public_key_hex, public_key_from_bytes, public_key_hex};
 use crypto::status_list::StatusList;
 use crypto::trust_list::TrustList;
 use crypto::{TrustStore, VerifyingKey};
-use policy::PermitStatus;
-use policy::calendar::day_in_shanghai;
 
 use crate::error::{Result, SdkError};
 use crate::permit::Permit;
-use crate::report::{self, Report};
+use crate::report::Report;
 use crate::time::{instant, system_time};
 
 /// The outcome of a verification (SPEC §2 codes, in check order).
@@ -43,6 +44,9 @@ pub enum Verdict {
     EndorsementOverdue,
     /// Suspended by the issuing bureau.
     Suspended,
+    /// A newer signed version of the same permit exists: this copy is no longer in force; the
+    /// holder should show the current one (fetched from the API).
+    Superseded,
     /// Revoked.
     Revoked,
 }
@@ -59,7 +63,8 @@ pub enum Assurance {
 /// Something the verifier should know although it does not change the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum VerifyWarning {
-    /// The status could not be checked (no status list, expired, another list, index beyond it).
+    /// The status could not be checked (no status list held for the permit's URI, that list
+    /// expired, or the index beyond it).
     StatusUnknown,
     /// The trust list held has expired: refresh it.
     TrustListStale,
@@ -72,7 +77,7 @@ pub enum VerifyWarning {
 pub enum Change {
     /// No list was held; this one is now.
     Installed,
-    /// A newer list replaced the one held.
+    /// A newer list (or the same list re-signed later) replaced the one held.
     Updated,
     /// The same list was offered again (nothing changed).
     Unchanged,
@@ -94,6 +99,8 @@ pub struct Verification {
     /// from the permit's periods, lapses and issuer. Present only when the issuer's signature
     /// verified (verdicts from `bad_holder_signature` on), so it is never computed from forged
     /// data. The permit's status follows the verdict: `suspended` and `revoked` give that status;
+    /// `superseded` gives the report of this (older) copy as active — the holder's current
+    /// version is authoritative;
     /// `endorsement_overdue` gives the lapse SPEC §1.4 defines (open from the missed anniversary,
     /// the Asia/Shanghai day of `expires_at`); otherwise active.
     pub report: Option<Report>,
@@ -102,26 +109,87 @@ pub struct Verification {
 /// What the verifier holds, for a settings screen that shows how stale its data is.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct VerifierState {
-    /// Key ids (16 hex digits) of the pinned root keys.
+    /// Key ids (16 hex digits) of the pinned root keys. After a trust list announced a
+    /// successor root key: the successor's only.
     pub root_key_ids: Vec<String>,
-    /// Sequence of the trust list held.
+    /// The pinned root keys themselves (64 hex digits each), in the order of `root_key_ids`.
+    pub root_keys_hex: Vec<String>,
+    /// The highest trust-list sequence accepted (that of the trust list held): a lower one is
+    /// refused as a rollback, also after `export_state`/`import_state`.
     pub trust_list_sequence: Option<u64>,
-    /// When the trust list held was issued.
-    pub trust_list_issued_at: Option<SystemTime>,
-    /// When the trust list held expires (refresh before).
-    pub trust_list_expires_at: Option<SystemTime>,
-    /// Seconds from the trust list's issue to `now` (negative: the clock is behind).
-    pub trust_list_age_seconds: Option<i64>,
-    /// URI of the status list held.
-    pub status_list_uri: Option<String>,
-    /// When the status list held was issued.
-    pub status_list_issued_at: Option<SystemTime>,
-    /// When the status list held expires.
-    pub status_list_expires_at: Option<SystemTime>,
-    /// Seconds from the status list's issue to `now`.
-    pub status_list_age_seconds: Option<i64>,
-    /// Seconds the status list asks to be cached (its `ttl`): refresh after that.
-    pub status_list_ttl_seconds: Option<u64>,
+    /// Every list held: the trust list first, then the status lists by URI.
+    pub lists: Vec<ListInfo>,
+}
+
+/// Which kind of list a [`ListInfo`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ListKind {
+    /// The trust list (`application/cose`): the district keys.
+    TrustList,
+    /// A status list shard (`application/statuslist+cwt`).
+    StatusList,
+}
+
+/// One list held, with its age at the `now` asked for.
+///
+/// `stale` tells the app to fetch the list again: a trust list once `now ≥ expires_at` (its
+/// validity is used up; verifications then warn `trust_list_stale`), a status list once its age
+/// reaches its `ttl` (the draft's cache lifetime) or it has expired. `expired` (`now ≥
+/// expires_at`) means verification no longer uses it (a status list then gives
+/// `status_unknown`). A list is kept after it expires, until a newer one replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ListInfo {
+    /// Trust list or status list.
+    pub kind: ListKind,
+    /// A status list's URI (`sub`, what permits point at); `None` for the trust list.
+    pub uri: Option<String>,
+    /// When it was issued (signed).
+    pub issued_at: SystemTime,
+    /// When it expires.
+    pub expires_at: SystemTime,
+    /// A status list's `ttl` in seconds; `None` for the trust list.
+    pub ttl_seconds: Option<u64>,
+    /// Seconds from its issue to `now` (negative: the device clock is behind).
+    pub age_seconds: i64,
+    /// Fetch it again (see the type's documentation).
+    pub stale: bool,
+    /// `now ≥ expires_at`.
+    pub expired: bool,
+}
+
+/// What one list inside a bundle did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ListOutcome {
+    /// No list was held (for its URI); this one is now.
+    Installed,
+    /// It replaced the list held.
+    Updated,
+    /// The list held stays (the same list, or an earlier signature of it).
+    Unchanged,
+    /// Refused by the rules of `load_trust_list` / `load_status_list` (expired, rollback,
+    /// older than held, conflicting, not signed by a pinned root, malformed); the list held
+    /// stays. Load that list on its own to learn why.
+    Refused,
+}
+
+/// One status list inside a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleListLoad {
+    /// Its URI, when it verified.
+    pub uri: Option<String>,
+    /// What it did.
+    pub outcome: ListOutcome,
+}
+
+/// The result of [`Verifier::load_bundle`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleLoad {
+    /// When the bundle was assembled.
+    pub issued_at: SystemTime,
+    /// What the trust list did (loaded first).
+    pub trust_list: ListOutcome,
+    /// What each status list did, in bundle order.
+    pub status_lists: Vec<BundleListLoad>,
 }
 
 /// Options of [`Verifier::verify_with_options`].
@@ -134,15 +202,15 @@ pub struct VerifyOptions {
     pub expected_challenge: Option<Vec<u8>>,
 }
 
-/// An offline verifier: pinned root keys + the newest trust list and status list.
+/// An offline verifier: pinned root keys + the newest trust list + the newest status list of each
+/// URI.
 ///
 /// Thread-safe: verifications run in parallel; a list load waits for them and replaces the list
-/// atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes.
+/// atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes, and
+/// persists [`Verifier::export_state`] itself.
 #[derive(Debug, uniffi::Object)]
 pub struct Verifier {
     store: RwLock<TrustStore>,
-    /// The pinned keys again (the store keeps its own copy private), to classify a refused list.
-    roots: Vec<VerifyingKey>,
 }
 
 #[uniffi::export]
@@ -172,35 +240,97 @@ impl Verifier {
         Self::with_keys(keys)
     }
 
+    /// A verifier restored from [`Verifier::export_state`] bytes the app saved: the pinned root
+    /// keys (after a rotation: the successor), the lists held (verified again), the highest
+    /// trust-list sequence and the latest signed time seen, so rollback refusal and
+    /// `clock_suspect` survive a restart. Does not block (no I/O); costs one signature check per
+    /// list plus inflating the status lists, about a millisecond per 100 000 entries.
+    ///
+    /// Throws `StateMalformed` for bytes that are not a saved state or whose lists do not verify:
+    /// then start from the pinned keys (`Verifier(rootKeysHex)`) and fetch the lists again.
+    #[uniffi::constructor]
+    pub fn import_state(state: Vec<u8>) -> Result<Verifier> {
+        let store = TrustStore::import(&state).map_err(|_| SdkError::StateMalformed)?;
+        Ok(Verifier {
+            store: RwLock::new(store),
+        })
+    }
+
+    /// The verifier's state as bytes for the app to persist (a file, the app's database) and
+    /// give to [`Verifier::import_state`] at the next start: pinned roots, retired roots, the
+    /// lists held as the signed bytes received, the highest sequence and latest signed time seen.
+    /// Not secret (every list is public), but keep it where other apps cannot replace it: it
+    /// names the pinned root keys. Does not block (no I/O); costs a copy of the lists held.
+    pub fn export_state(&self) -> Vec<u8> {
+        self.read().export()
+    }
+
     /// Loads a trust list (`application/cose`, the bytes the app fetched) and keeps it if it is
-    /// signed by a pinned root key, not expired at `now`, and not a rollback (its sequence is at
-    /// least the one held; the same sequence must be the same list). Returns what changed; on an
+    /// signed by a pinned root key (a retired one: `ListFromRetiredRoot`), not expired at `now`,
+    /// and not a rollback: a lower sequence than the highest seen is refused; the same sequence
+    /// with the same keys is the server's periodic re-signing — `UPDATED` when issued later (it
+    /// replaces the list held, so its expiry moves on), `UNCHANGED` otherwise; the same sequence
+    /// with other keys is refused. A list announcing a successor root key makes the verifier
+    /// pin only the successor from then on (`state(now).rootKeyIds`). Returns what changed; on an
     /// error the list held stays. No I/O; costs one signature check plus parsing, well under a
     /// millisecond for a few dozen keys.
     pub fn load_trust_list(&self, bytes: Vec<u8>, now: SystemTime) -> Result<Change> {
         let now = instant(now);
-        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
-        store
-            .load_trust_list(&bytes, now)
-            .map(Change::from)
-            .map_err(|e| {
-                SdkError::from_list_load(e, || TrustList::verify(&bytes, &self.roots).is_ok())
-            })
+        let mut store = self.write();
+        let result = store.load_trust_list(&bytes, now);
+        result.map(Change::from).map_err(|e| {
+            SdkError::from_list_load(e, || TrustList::verify(&bytes, store.root_keys()).is_ok())
+        })
     }
 
-    /// Loads a status list (`application/statuslist+cwt`) and keeps it if it is signed by a
-    /// pinned root key, not expired at `now`, and (for the same URI) not issued before the one
-    /// held. Returns what changed; on an error the list held stays. No I/O; costs one signature
-    /// check and inflating the list (about a millisecond per 100 000 entries).
+    /// Loads a status list (`application/statuslist+cwt`, one shard: its URI is its `sub`) and
+    /// keeps it if it is signed by a pinned root key, not expired at `now`, and, when a list for
+    /// the same URI is held, issued later than it (the same list again is `UNCHANGED`). Lists for
+    /// different URIs are held side by side. Returns what changed; on an error the list held
+    /// stays. No I/O; costs one signature check and inflating the list (about a millisecond per
+    /// 100 000 entries).
     pub fn load_status_list(&self, bytes: Vec<u8>, now: SystemTime) -> Result<Change> {
         let now = instant(now);
-        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
-        store
-            .load_status_list(&bytes, now)
-            .map(Change::from)
-            .map_err(|e| {
-                SdkError::from_list_load(e, || StatusList::verify(&bytes, &self.roots).is_ok())
-            })
+        let mut store = self.write();
+        let result = store.load_status_list(&bytes, now);
+        result.map(Change::from).map_err(|e| {
+            SdkError::from_list_load(e, || StatusList::verify(&bytes, store.root_keys()).is_ok())
+        })
+    }
+
+    /// Loads a verifier bundle (`application/epermit-verifier-bundle+cose`: a trust list and
+    /// status lists signed again as one file by a root key). Throws as the list loads do when the
+    /// bundle itself is not signed by a pinned root or is malformed (nothing changes then);
+    /// otherwise loads the trust list first and then every status list, each by the rules of
+    /// `loadTrustList`/`loadStatusList`, and reports each outcome (a refused list leaves the one
+    /// held and does not stop the others). No I/O; costs one signature check per list plus one.
+    pub fn load_bundle(&self, bytes: Vec<u8>, now: SystemTime) -> Result<BundleLoad> {
+        let now = instant(now);
+        let load = self
+            .write()
+            .load_bundle(&bytes, now)
+            .map_err(|e| SdkError::from_list_load(e, || false))?;
+        let outcome = |r: std::result::Result<crypto::Change, crypto::Error>| {
+            r.map_or(ListOutcome::Refused, ListOutcome::from)
+        };
+        Ok(BundleLoad {
+            issued_at: system_time(load.issued_at),
+            trust_list: outcome(load.trust_list),
+            status_lists: load
+                .status_lists
+                .into_iter()
+                .map(|r| match r {
+                    Ok((uri, change)) => BundleListLoad {
+                        uri: Some(uri),
+                        outcome: ListOutcome::from(change),
+                    },
+                    Err(_) => BundleListLoad {
+                        uri: None,
+                        outcome: ListOutcome::Refused,
+                    },
+                })
+                .collect(),
+        })
     }
 
     /// Verifies an `EP1:` or `EPP1:` QR text offline at `now` (SPEC §2), with the default
@@ -228,25 +358,56 @@ impl Verifier {
         self.run(&text, now, &options)
     }
 
-    /// What the verifier holds, with the lists' ages at `now`. No I/O; costs nanoseconds.
+    /// What the verifier holds, each list with its age and staleness at `now` (see
+    /// [`ListInfo`]). Does not block (no I/O); costs microseconds.
     pub fn state(&self, now: SystemTime) -> VerifierState {
         let now = instant(now);
-        let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
-        let s = store.state();
-        let age = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| (now - t).num_seconds());
+        let store = self.read();
+        let mut lists = Vec::new();
+        if let Some(t) = store.trust_list() {
+            let expired = now >= t.expires_at;
+            lists.push(ListInfo {
+                kind: ListKind::TrustList,
+                uri: None,
+                issued_at: system_time(t.issued_at),
+                expires_at: system_time(t.expires_at),
+                ttl_seconds: None,
+                age_seconds: age_seconds(t.issued_at, now),
+                stale: expired,
+                expired,
+            });
+        }
+        for l in store.status_lists().values() {
+            let expired = now >= l.expires_at;
+            let age = age_seconds(l.issued_at, now);
+            let past_ttl = u64::try_from(age).is_ok_and(|age| age >= l.ttl_seconds);
+            lists.push(ListInfo {
+                kind: ListKind::StatusList,
+                uri: Some(l.uri.clone()),
+                issued_at: system_time(l.issued_at),
+                expires_at: system_time(l.expires_at),
+                ttl_seconds: Some(l.ttl_seconds),
+                age_seconds: age,
+                stale: expired || past_ttl,
+                expired,
+            });
+        }
         VerifierState {
-            root_key_ids: s.root_key_ids.iter().map(ToString::to_string).collect(),
-            trust_list_sequence: s.trust_list_sequence,
-            trust_list_issued_at: s.trust_list_issued_at.map(system_time),
-            trust_list_expires_at: s.trust_list_expires_at.map(system_time),
-            trust_list_age_seconds: age(s.trust_list_issued_at),
-            status_list_uri: s.status_list_uri,
-            status_list_issued_at: s.status_list_issued_at.map(system_time),
-            status_list_expires_at: s.status_list_expires_at.map(system_time),
-            status_list_age_seconds: age(s.status_list_issued_at),
-            status_list_ttl_seconds: store.status_list().map(|l| l.ttl_seconds),
+            root_key_ids: store
+                .root_keys()
+                .iter()
+                .map(|k| crypto::KeyId::of(k).to_string())
+                .collect(),
+            root_keys_hex: store.root_keys().iter().map(public_key_hex).collect(),
+            trust_list_sequence: store.state().highest_sequence_seen,
+            lists,
         }
     }
+}
+
+/// Whole seconds from `issued` to `now`, negative when the clock is behind.
+fn age_seconds(issued: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (now - issued).num_seconds()
 }
 
 impl Verifier {
@@ -255,44 +416,22 @@ impl Verifier {
             return Err(SdkError::InvalidRootKey);
         }
         Ok(Verifier {
-            store: RwLock::new(TrustStore::new(keys.clone())),
-            roots: keys,
+            store: RwLock::new(TrustStore::new(keys)),
         })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, TrustStore> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, TrustStore> {
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn run(&self, text: &str, now: SystemTime, options: &crypto::VerifyOptions) -> Verification {
         let now = instant(now);
-        let v = self
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .verify(text, now, options);
-        let report = v.permit.as_ref().and_then(|claims| {
-            let (status, lapse) = match v.verdict {
-                crypto::Verdict::Malformed
-                | crypto::Verdict::UnknownIssuer
-                | crypto::Verdict::IssuerKeyCompromised
-                | crypto::Verdict::KeyNotValidAtIssuance
-                | crypto::Verdict::BadSignature => return None,
-                crypto::Verdict::Suspended => (PermitStatus::Suspended, None),
-                crypto::Verdict::Revoked => (PermitStatus::Revoked, None),
-                crypto::Verdict::EndorsementOverdue => (
-                    PermitStatus::Active,
-                    policy::Lapse::new(day_in_shanghai(claims.expires_at), None).ok(),
-                ),
-                crypto::Verdict::Valid
-                | crypto::Verdict::BadHolderSignature
-                | crypto::Verdict::PresentationStale
-                | crypto::Verdict::NotYetValid => (PermitStatus::Active, None),
-            };
-            Some(report::for_claims(
-                claims,
-                claims.residence,
-                day_in_shanghai(now),
-                status,
-                lapse,
-            ))
-        });
+        let v = self.read().verify(text, now, options);
+        let report = v.report(now).as_ref().map(Report::from);
         Verification {
             verdict: v.verdict.into(),
             assurance: v.assurance.map(Assurance::from),
@@ -317,6 +456,7 @@ impl From<crypto::Verdict> for Verdict {
             crypto::Verdict::NotYetValid => Verdict::NotYetValid,
             crypto::Verdict::EndorsementOverdue => Verdict::EndorsementOverdue,
             crypto::Verdict::Suspended => Verdict::Suspended,
+            crypto::Verdict::Superseded => Verdict::Superseded,
             crypto::Verdict::Revoked => Verdict::Revoked,
         }
     }
@@ -347,6 +487,16 @@ impl From<crypto::Change> for Change {
             crypto::Change::Installed => Change::Installed,
             crypto::Change::Updated => Change::Updated,
             crypto::Change::Unchanged => Change::Unchanged,
+        }
+    }
+}
+
+impl From<crypto::Change> for ListOutcome {
+    fn from(c: crypto::Change) -> ListOutcome {
+        match c {
+            crypto::Change::Installed => ListOutcome::Installed,
+            crypto::Change::Updated => ListOutcome::Updated,
+            crypto::Change::Unchanged => ListOutcome::Unchanged,
         }
     }
 }

@@ -8,10 +8,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crypto::keys::public_key_hex;
 use crypto::sample::Demo;
 use crypto::status_list::Status;
-use crypto::{KeyFileSigner, Signer};
+use crypto::{KeyFileSigner, Signer, StatusList, VerifierBundle};
 use epermit_sdk::{
-    Assurance, Blocker, Change, HolderSigner, Rule, SdkError, Verdict, Verifier, VerifyOptions,
-    VerifyWarning, demo_bundle_for_holder, present, report,
+    Assurance, Blocker, BundleListLoad, BundleLoad, Change, HolderSigner, ListInfo, ListKind,
+    ListOutcome, Rule, SdkError, Verdict, Verifier, VerifyOptions, VerifyWarning,
+    demo_bundle_for_holder, present, report,
 };
 
 /// 2026-05-28 20:26:40 UTC.
@@ -252,10 +253,23 @@ fn list_loads_say_what_changed_and_refuse_rollback_forgery_expiry_and_garbage() 
         })
     );
 
-    demo.trust_list.issued_at += TimeDelta::seconds(1); // another list under sequence 2
-    let conflicting = demo.trust_list.sign(&demo.root).unwrap();
+    // The server re-signs the unchanged list later under the same sequence: an update.
+    demo.trust_list.issued_at += TimeDelta::seconds(1);
+    let re_signed = demo.trust_list.sign(&demo.root).unwrap();
     assert_eq!(
-        verifier.load_trust_list(conflicting, now()),
+        verifier.load_trust_list(re_signed.clone(), now()).unwrap(),
+        Change::Updated
+    );
+    assert_eq!(
+        verifier.load_trust_list(re_signed, now()).unwrap(),
+        Change::Unchanged
+    );
+
+    let mut other_keys = demo.trust_list.clone(); // other keys under sequence 2
+    other_keys.keys[0].state = crypto::KeyState::Retired;
+    other_keys.issued_at += TimeDelta::seconds(1);
+    assert_eq!(
+        verifier.load_trust_list(other_keys.sign(&demo.root).unwrap(), now()),
         Err(SdkError::ListOutdated)
     );
 
@@ -298,27 +312,235 @@ fn list_loads_say_what_changed_and_refuse_rollback_forgery_expiry_and_garbage() 
 }
 
 #[test]
-fn the_state_shows_how_stale_the_lists_are() {
+fn the_state_shows_each_list_s_age_against_its_ttl_or_validity() {
     let demo = demo();
     let verifier = Verifier::new(vec![public_key_hex(&demo.root.public_key())]).unwrap();
     let empty = verifier.state(now());
     assert_eq!(empty.root_key_ids, vec![demo.root.key_id().to_string()]);
+    assert_eq!(
+        empty.root_keys_hex,
+        vec![public_key_hex(&demo.root.public_key())]
+    );
     assert_eq!(empty.trust_list_sequence, None);
-    assert_eq!(empty.status_list_age_seconds, None);
+    assert_eq!(empty.lists, vec![]);
 
     let verifier = loaded_verifier(&demo);
-    let s = verifier.state(now());
+    let shard = StatusList::new(
+        "https://jhga.cn/sl/7",
+        chrono_now() - TimeDelta::minutes(10),
+        chrono_now() + TimeDelta::hours(1),
+        3_600,
+    );
+    verifier
+        .load_status_list(shard.sign(&demo.root).unwrap(), now())
+        .unwrap();
+    let just_before = now() - Duration::from_secs(1);
+    let s = verifier.state(just_before);
     assert_eq!(s.trust_list_sequence, Some(1));
-    assert_eq!(s.trust_list_age_seconds, Some(86_400));
-    assert_eq!(s.status_list_age_seconds, Some(3_600));
-    assert_eq!(s.status_list_ttl_seconds, Some(3_600));
     assert_eq!(
-        s.status_list_uri.as_deref(),
-        Some(crypto::sample::STATUS_LIST_URI)
+        s.lists,
+        vec![
+            ListInfo {
+                kind: ListKind::TrustList,
+                uri: None,
+                issued_at: now() - Duration::from_secs(86_400),
+                expires_at: now() + Duration::from_secs(30 * 86_400),
+                ttl_seconds: None,
+                age_seconds: 86_399,
+                stale: false,
+                expired: false,
+            },
+            ListInfo {
+                kind: ListKind::StatusList,
+                uri: Some(crypto::sample::STATUS_LIST_URI.into()),
+                issued_at: now() - Duration::from_secs(3_600),
+                expires_at: now() + Duration::from_secs(86_400),
+                ttl_seconds: Some(3_600),
+                age_seconds: 3_599,
+                stale: false,
+                expired: false,
+            },
+            ListInfo {
+                kind: ListKind::StatusList,
+                uri: Some("https://jhga.cn/sl/7".into()),
+                issued_at: now() - Duration::from_secs(600),
+                expires_at: now() + Duration::from_secs(3_600),
+                ttl_seconds: Some(3_600),
+                age_seconds: 599,
+                stale: false,
+                expired: false,
+            },
+        ]
+    );
+    // At `now` the demo status list has reached its ttl: stale (fetch it again), still in use.
+    let s = verifier.state(now());
+    assert_eq!(
+        s.lists
+            .iter()
+            .map(|l| (l.stale, l.expired))
+            .collect::<Vec<_>>(),
+        [(false, false), (true, false), (false, false)]
+    );
+    // Past every expiry: all stale and expired.
+    let s = verifier.state(now() + Duration::from_secs(31 * 86_400));
+    assert!(s.lists.iter().all(|l| l.stale && l.expired));
+}
+
+#[test]
+fn a_status_3_entry_is_superseded_with_the_report_of_that_copy() {
+    let mut demo = demo();
+    let verifier = loaded_verifier(&demo);
+    demo.status_list.issued_at += TimeDelta::minutes(1);
+    demo.status_list
+        .set(crypto::sample::STATUS_INDEX, Status::Superseded)
+        .unwrap();
+    verifier
+        .load_status_list(demo.status_list.sign(&demo.root).unwrap(), now())
+        .unwrap();
+    let v = verifier.verify(demo.permit_text().unwrap(), now() + Duration::from_secs(60));
+    assert_eq!((v.verdict, v.assurance), (Verdict::Superseded, None));
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    assert!(v.report.is_some());
+}
+
+#[test]
+fn an_announced_successor_root_retires_the_old_one_when_it_signs_and_survives_export_and_import() {
+    let mut demo = demo();
+    let verifier = loaded_verifier(&demo);
+    let new_root = KeyFileSigner::from_seed([7; 32]);
+    demo.trust_list.sequence = 2;
+    demo.trust_list.successor = Some(new_root.public_key());
+    verifier
+        .load_trust_list(demo.trust_list.sign(&demo.root).unwrap(), now())
+        .unwrap();
+    let s = verifier.state(now());
+    assert_eq!(
+        s.root_key_ids,
+        vec![
+            new_root.key_id().to_string(),
+            demo.root.key_id().to_string()
+        ]
+    );
+
+    // The successor's first list retires the old root.
+    demo.trust_list.sequence = 3;
+    demo.trust_list.successor = None;
+    verifier
+        .load_trust_list(demo.trust_list.sign(&new_root).unwrap(), now())
+        .unwrap();
+    let s = verifier.state(now());
+    assert_eq!(s.root_key_ids, vec![new_root.key_id().to_string()]);
+    assert_eq!(
+        s.root_keys_hex,
+        vec![public_key_hex(&new_root.public_key())]
+    );
+    demo.trust_list.sequence = 4;
+    assert_eq!(
+        verifier.load_trust_list(demo.trust_list.sign(&demo.root).unwrap(), now()),
+        Err(SdkError::ListFromRetiredRoot)
+    );
+
+    let restored = Verifier::import_state(verifier.export_state()).unwrap();
+    assert_eq!(restored.state(now()), verifier.state(now()));
+    assert_eq!(
+        restored.load_trust_list(demo.trust_list.sign(&demo.root).unwrap(), now()),
+        Err(SdkError::ListFromRetiredRoot)
     );
     assert_eq!(
-        s.trust_list_expires_at,
-        Some(now() + Duration::from_secs(30 * 86_400))
+        restored
+            .load_trust_list(demo.trust_list.sign(&new_root).unwrap(), now())
+            .unwrap(),
+        Change::Updated
+    );
+}
+
+#[test]
+fn a_restored_verifier_keeps_its_lists_and_refuses_a_rollback() {
+    let mut demo = demo();
+    let verifier = loaded_verifier(&demo);
+    demo.trust_list.sequence = 4;
+    let seq4 = demo.trust_list.sign(&demo.root).unwrap();
+    verifier.load_trust_list(seq4, now()).unwrap();
+    let saved = verifier.export_state();
+    drop(verifier);
+
+    let restored = Verifier::import_state(saved.clone()).unwrap();
+    assert_eq!(restored.export_state(), saved);
+    let text = present(demo.permit_text().unwrap(), app_signer(&demo), now(), None).unwrap();
+    assert_eq!(restored.verify(text, now()).verdict, Verdict::Valid);
+    demo.trust_list.sequence = 3;
+    assert_eq!(
+        restored.load_trust_list(demo.trust_list.sign(&demo.root).unwrap(), now()),
+        Err(SdkError::ListRollback {
+            held: 4,
+            offered: 3
+        })
+    );
+    for bad in [vec![], b"junk".to_vec(), saved[..saved.len() - 1].to_vec()] {
+        assert_eq!(
+            Verifier::import_state(bad).err(),
+            Some(SdkError::StateMalformed)
+        );
+    }
+}
+
+#[test]
+fn a_bundle_loads_the_trust_list_and_every_shard_and_reports_each() {
+    let demo = demo();
+    let verifier = Verifier::new(vec![public_key_hex(&demo.root.public_key())]).unwrap();
+    let shard = StatusList::new(
+        "https://jhga.cn/sl/7",
+        chrono_now(),
+        chrono_now() + TimeDelta::hours(1),
+        60,
+    );
+    let bundle = VerifierBundle {
+        issued_at: chrono_now(),
+        trust_list: demo.trust_list.sign(&demo.root).unwrap(),
+        status_lists: vec![
+            demo.status_list.sign(&demo.root).unwrap(),
+            b"junk".to_vec(),
+            shard.sign(&demo.root).unwrap(),
+        ],
+    };
+    let signed = bundle.sign(&demo.root).unwrap();
+    let load = verifier.load_bundle(signed.clone(), now()).unwrap();
+    assert_eq!(
+        load,
+        BundleLoad {
+            issued_at: now(),
+            trust_list: ListOutcome::Installed,
+            status_lists: vec![
+                BundleListLoad {
+                    uri: Some(crypto::sample::STATUS_LIST_URI.into()),
+                    outcome: ListOutcome::Installed
+                },
+                BundleListLoad {
+                    uri: None,
+                    outcome: ListOutcome::Refused
+                },
+                BundleListLoad {
+                    uri: Some("https://jhga.cn/sl/7".into()),
+                    outcome: ListOutcome::Installed
+                },
+            ],
+        }
+    );
+    assert_eq!(
+        verifier.load_bundle(signed, now()).unwrap().trust_list,
+        ListOutcome::Unchanged
+    );
+    assert_eq!(verifier.state(now()).lists.len(), 3);
+    let text = demo.permit_text().unwrap();
+    assert_eq!(verifier.verify(text, now()).verdict, Verdict::Valid);
+    let by_stranger = bundle.sign(&KeyFileSigner::from_seed([5; 32])).unwrap();
+    assert_eq!(
+        verifier.load_bundle(by_stranger, now()),
+        Err(SdkError::ListNotTrusted)
+    );
+    assert_eq!(
+        verifier.load_bundle(b"junk".to_vec(), now()),
+        Err(SdkError::ListMalformed)
     );
 }
 

@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
-use crypto::signer::{KeyFileSigner, Signer};
-use crypto::status_list::StatusList;
+use crypto::signer::KeyFileSigner;
 use crypto::trust_list::TrustList;
 use crypto::verify::VerifyOptions;
 use epermit_tests::fixtures::{issued_permit, post, presentation};
@@ -74,7 +73,7 @@ struct VerifyRequest {
 /// The lists the bare handler verifies against: the service's own, as `POST /v1/verify` sees them.
 struct Lists {
     trust: Arc<TrustList>,
-    status: Arc<StatusList>,
+    status: api::signed_lists::StatusLists,
 }
 
 /// The baseline: JSON in, the same `crypto::verify::verify` call, JSON out; nothing else.
@@ -82,7 +81,7 @@ async fn bare_verify(lists: web::Data<Lists>, body: web::Json<VerifyRequest>) ->
     let verification = crypto::verify::verify(
         body.qr.trim(),
         &lists.trust,
-        Some(&lists.status),
+        &lists.status,
         Utc::now(),
         &VerifyOptions::default(),
     );
@@ -93,14 +92,7 @@ async fn bare_verify(lists: web::Data<Lists>, body: web::Json<VerifyRequest>) ->
 async fn arrange(app: &TestApp) -> (String, String, KeyFileSigner) {
     let holder = issued_permit(app, "13900000001", "33070219900101123").await;
     let device = KeyFileSigner::generate();
-    let r = app
-        .client
-        .put(app.url("/v1/permits/me/holder-key"))
-        .bearer_auth(&holder.token)
-        .json(&json!({ "public_key": crypto::keys::public_key_hex(&device.public_key()) }))
-        .send()
-        .await
-        .expect("bind holder key");
+    let r = epermit_tests::fixtures::bind_device(app, &holder, &device).await;
     assert_eq!(r.status(), 200, "bind holder key");
     let verifier = app
         .staff_token("school-gate", "verifier", None, Some("school"))
@@ -128,7 +120,7 @@ async fn run() {
     let live = app
         .state
         .lists
-        .live(&app.state.store, &app.state.status_uri)
+        .live(&app.state.store)
         .await
         .expect("live lists");
     let lists = web::Data::new(Lists {

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use crypto::qr_text::{self, QrKind};
-use crypto::signer::KeyFileSigner;
+use crypto::signer::{KeyFileSigner, Signer};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -89,6 +89,7 @@ pub struct Holder {
     pub token: String,
     pub officer: String,
     pub number: String,
+    pub phone: String,
 }
 
 /// Imports a 400-day confirmed registration in 婺城区 for a new ID number, logs its holder in,
@@ -135,7 +136,44 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
         token,
         officer,
         number: permit["number"].as_str().unwrap().to_owned(),
+        phone: phone.to_owned(),
     }
+}
+
+/// Binds `device` to the holder's permit as the app does: a challenge, the device's proof over
+/// it, and a one-time code sent to the holder's phone. The response of `PUT …/holder-key`.
+pub async fn bind_device(
+    app: &TestApp,
+    holder: &Holder,
+    device: &KeyFileSigner,
+) -> reqwest::Response {
+    let r = post(
+        app,
+        &holder.token,
+        "/v1/permits/me/holder-key/challenge",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "challenge");
+    let challenge: Value = r.json().await.unwrap();
+    let mut bytes = [0u8; crypto::key_binding::CHALLENGE_LEN];
+    hex::decode_to_slice(challenge["challenge"].as_str().unwrap(), &mut bytes).unwrap();
+    let proof = crypto::key_binding::prove(device, &holder.number, &bytes).unwrap();
+    let r = post(app, "", "/v1/auth/otp", json!({ "phone": holder.phone })).await;
+    assert_eq!(r.status(), 202, "otp");
+    let code = app.last_code_for(&holder.phone).unwrap();
+    put(
+        app,
+        &holder.token,
+        "/v1/permits/me/holder-key",
+        json!({
+            "public_key": crypto::keys::public_key_hex(&device.public_key()),
+            "challenge": challenge["challenge"],
+            "signature": hex::encode(proof),
+            "code": code,
+        }),
+    )
+    .await
 }
 
 /// The holder's `EP1:` credential, from `GET /v1/permits/me`.
@@ -154,4 +192,51 @@ pub async fn presentation(app: &TestApp, token: &str, device: &KeyFileSigner) ->
     assert_eq!(kind, QrKind::Permit);
     let epp = crypto::presentation::present(&cose, device, Utc::now(), None).unwrap();
     qr_text::encode(QrKind::Presentation, &epp)
+}
+
+/// Every list the service serves now, as a verifier fetches them: the trust list, then each
+/// status list the aggregation document names.
+pub async fn served_lists(app: &TestApp) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let fetch = |path: String| async move {
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().await.unwrap().to_vec()
+    };
+    let trust = fetch("/v1/trust-list".to_owned()).await;
+    let document: Value =
+        serde_json::from_slice(&fetch("/v1/status-lists".to_owned()).await).unwrap();
+    let mut status = Vec::new();
+    for uri in document["status_lists"].as_array().unwrap() {
+        let path = uri
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&app.state.settings.public_url);
+        status.push(fetch(path.to_owned()).await);
+    }
+    (trust, status)
+}
+
+/// An officer's status change of permit `number` made at `now` the way another instance (or the
+/// CLI) commits it — the permit's row and its status entry in one transaction — without this
+/// instance's list cache being told.
+pub async fn set_status_elsewhere(
+    app: &TestApp,
+    number: &str,
+    to: api::store::permits::Status,
+    now: chrono::DateTime<Utc>,
+) {
+    use api::store::{permits, status};
+    let txn = app.state.store.begin().await.unwrap();
+    let permit = permits::find_by_number(&txn, number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        permits::set_status(&txn, permit.id, to, Some("核查中"))
+            .await
+            .unwrap()
+    );
+    let entry = status::current(&txn, permit.id).await.unwrap().unwrap();
+    status::set(&txn, entry, to.into(), now).await.unwrap();
+    txn.commit().await.unwrap();
 }

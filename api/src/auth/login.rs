@@ -35,8 +35,8 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiRe
     state.sender.send(phone, &code).map_err(ApiError::internal)
 }
 
-/// The problem for a code that did not check out.
-fn code_refused(check: OtpCheck) -> ApiResult<()> {
+/// The problem for a one-time code that did not check out (login, binding a key).
+pub(crate) fn code_refused(check: OtpCheck) -> ApiResult<()> {
     match check {
         OtpCheck::Ok => Ok(()),
         OtpCheck::Wrong { attempts_left } => Err(ApiError::invalid(

@@ -53,6 +53,7 @@ fn write_bundle(out: &Path) -> Result<(), String> {
                 TrustedKey::new(*district, key.public_key(), now - Duration::days(1))
             })
             .collect(),
+        successor: None,
     };
     let trust_bytes = trust
         .sign(&root)

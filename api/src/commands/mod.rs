@@ -1,8 +1,10 @@
 //! The `epermit` subcommands. Each returns an [`Outcome`]: the JSON it prints on stdout and its exit
 //! code; messages for people go to stderr.
 
+pub mod bundle;
 pub mod demo;
 pub mod import;
+pub mod keys;
 pub mod operator;
 pub mod policy_report;
 pub mod serve;

@@ -1,8 +1,8 @@
-//! Operator commands on the service's data: `keys rotate` and `audit verify`.
+//! Operator commands on the service's data: `audit verify`, `token`, and [`with_store`], which
+//! the other operator commands share (`keys …` is in [`crate::commands::keys`]).
 
 use std::path::Path;
 
-use policy::District;
 use serde_json::json;
 
 use crate::commands::{Outcome, exit};
@@ -31,35 +31,6 @@ where
                 eprintln!("epermit: database: {e}");
                 Outcome {
                     json: Some(json!({ "error": "database_unavailable" })),
-                    code: exit::IO,
-                }
-            }
-        }
-    })
-}
-
-/// `epermit keys rotate --district D`: a new issuing key for `D`; the old one is retired (it
-/// stays in the trust list, so what it signed still verifies).
-pub fn rotate(config: Option<&Path>, district: &str) -> Outcome {
-    let district: District = match district.parse() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("epermit: --district {district}: {e}");
-            return Outcome::bad_input(json!({ "error": e.code() }));
-        }
-    };
-    with_store(config, |settings, store| async move {
-        let result = async {
-            let ring = KeyRing::open(&settings.data_dir, &store).await?;
-            ring.rotate(&store, district, "operator:cli").await
-        }
-        .await;
-        match result {
-            Ok(kid) => Outcome::ok(json!({ "district": district, "kid": kid })),
-            Err(e) => {
-                eprintln!("epermit: {e}");
-                Outcome {
-                    json: Some(json!({ "error": "rotation_failed" })),
                     code: exit::IO,
                 }
             }

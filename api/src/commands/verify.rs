@@ -45,21 +45,19 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, Refusal> {
             format!("{}: {e}", args.trust_list.display()),
         )
     })?;
-    let status = match &args.status_list {
-        None => None,
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                (
-                    "unreadable_status_list",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            Some(
-                StatusList::verify(&bytes, &[root])
-                    .map_err(|e| ("invalid_status_list", format!("{}: {e}", path.display())))?,
+    let mut status = Vec::with_capacity(args.status_list.len());
+    for path in &args.status_list {
+        let bytes = std::fs::read(path).map_err(|e| {
+            (
+                "unreadable_status_list",
+                format!("cannot read {}: {e}", path.display()),
             )
-        }
-    };
+        })?;
+        status.push(
+            StatusList::verify(&bytes, &[root])
+                .map_err(|e| ("invalid_status_list", format!("{}: {e}", path.display())))?,
+        );
+    }
     let now = match &args.now {
         None => Utc::now(),
         Some(text) => DateTime::parse_from_rfc3339(text)
@@ -77,14 +75,17 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, Refusal> {
         max_presentation_age: TimeDelta::seconds(i64::from(args.max_presentation_age)),
         ..VerifyOptions::default()
     };
-    let verification = crypto::verify::verify(&text, &trust, status.as_ref(), now, &options);
+    let verification = crypto::verify::verify(&text, &trust, &status, now, &options);
     let code = if verification.verdict == Verdict::Valid {
         exit::OK
     } else {
         exit::NOT_VALID
     };
+    // The verdict, and the SPEC §3 report the credential supports (as the SDK shows it).
+    let mut answer = json!(verification);
+    answer["report"] = json!(verification.report(now));
     Ok(Outcome {
-        json: Some(json!(verification)),
+        json: Some(answer),
         code,
     })
 }

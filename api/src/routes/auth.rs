@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::auth::login;
 use crate::domain::PhoneNumber;
 use crate::error::ApiResult;
+use crate::routes::client_ip;
 use crate::state::AppState;
 use crate::wire::Json;
 use crate::wire::auth::{LoginBody, OtpBody, OtpSent, RefreshBody, StaffLoginBody, Tokens};
@@ -16,13 +17,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         .service(resident_login)
         .service(staff_login)
         .service(refresh);
-}
-
-/// The client's address, the key of per-client limits.
-fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Sends a six-digit login code to the phone (valid `otp.ttl_secs`, `otp.max_attempts` guesses).

@@ -11,7 +11,15 @@ pub mod ops;
 pub mod permits;
 pub mod residences;
 
+use actix_web::HttpRequest;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The client's address: the key of per-client limits, and where a holder key was bound from.
+pub(crate) fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
 
 /// Mounts every route of the API (documented). The docs pages themselves are mounted by
 /// [`crate::openapi::serve`].

@@ -15,18 +15,21 @@ use crate::auth::session::rate_limit;
 use crate::error::{ApiError, ApiResult};
 use crate::issuance;
 use crate::qr_image::QrImage;
+use crate::routes::client_ip;
 use crate::state::AppState;
 use crate::store::{self, permits};
 use crate::wire::Json;
 use crate::wire::applications::ReasonBody;
 use crate::wire::permits::{
-    EndorsementView, HolderKeyBody, MyPermit, PermitRecord, PermitView, ReportQuery, VerifyBody,
+    EndorsementView, HolderKeyBody, HolderKeyChallenge, MyPermit, PermitRecord, PermitView,
+    ReportQuery, VerifyBody,
 };
 use crate::workflows::{endorsement, holder_key, permit_status, records};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(mine)
+        .service(holder_key_challenge)
         .service(bind_holder_key)
         .service(qr_png)
         .service(qr_svg)
@@ -115,29 +118,48 @@ async fn report(
     Ok(web::Json(report_for(&state, &permit, target).await?))
 }
 
-/// Binds the device key (`cnf`) and re-signs the credential.
+/// A single-use challenge for binding a device key: the new key signs it with the permit
+/// number, and `PUT /v1/permits/me/holder-key` presents the signature.
+#[utoipa::path(
+    tag = "permits",
+    security(("bearer_jwt" = [])),
+    responses(
+        (status = 201, description = "A challenge, valid `expires_in` seconds", body = HolderKeyChallenge),
+        (status = 404, description = "No permit has been issued to you"),
+    )
+)]
+#[post("/v1/permits/me/holder-key/challenge")]
+async fn holder_key_challenge(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let permit = my_permit(&state, &auth).await?;
+    let challenge = holder_key::challenge(&state, &permit).await?;
+    Ok(HttpResponse::Created().json(challenge))
+}
+
+/// Binds the device key (`cnf`) and re-signs the credential: the key's proof over a challenge
+/// and a one-time code sent to the holder's phone. The earlier credential is superseded.
 #[utoipa::path(
     tag = "permits",
     security(("bearer_jwt" = [])),
     request_body = HolderKeyBody,
     responses(
-        (status = 200, description = "Bound; the credential is re-signed", body = PermitView),
-        (status = 400, description = "`missing_field`, `invalid_public_key`"),
+        (status = 200, description = "Bound; the credential is re-signed (`holder_key_bound_at`, `holder_key_bound_from` record it)", body = PermitView),
+        (status = 400, description = "`missing_field`, `invalid_public_key`, `invalid_challenge`, `invalid_signature`, `invalid_code`, `bad_proof`, `challenge_expired`, `wrong_code`, `code_expired`"),
         (status = 404, description = "No permit has been issued to you"),
         (status = 409, description = "`permit_revoked`"),
+        (status = 429, description = "`too_many_attempts`"),
     )
 )]
 #[put("/v1/permits/me/holder-key")]
 async fn bind_holder_key(
+    req: HttpRequest,
     auth: Auth,
     state: web::Data<AppState>,
     body: Json<HolderKeyBody>,
 ) -> ApiResult<web::Json<PermitView>> {
-    let key = body.0.try_into()?;
+    let binding = body.0.try_into()?;
     let permit = my_permit(&state, &auth).await?;
-    Ok(web::Json(
-        holder_key::bind(&state, permit, key).await?.into(),
-    ))
+    let permit = holder_key::bind(&state, permit, binding, &client_ip(&req)).await?;
+    Ok(web::Json(permit.into()))
 }
 
 /// The QR code of the caller's `EP1:` credential (error correction M, 4-module quiet zone).
@@ -336,23 +358,20 @@ async fn verify(
 ) -> ApiResult<web::Json<Verification>> {
     let (staff_id, _) = auth.verifier()?;
     let limits = &state.settings.rate_limits.verify;
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = client_ip(&req);
     let buckets = [
         (&format!("verify:ip:{ip}")[..], limits.per_ip),
         (&format!("verify:acct:{staff_id}")[..], limits.per_account),
     ];
     rate_limit(&state, &buckets, true).await?;
     let qr = body.0.qr()?;
-    let lists = state.lists.live(&state.store, &state.status_uri).await?;
+    let lists = state.lists.live(&state.store).await?;
     // After the lists: they are never issued after the moment they are checked at.
     let now = Utc::now();
     let verification = crypto::verify::verify(
         qr,
         &lists.trust,
-        Some(&lists.status),
+        &lists.status,
         now,
         &VerifyOptions::default(),
     );

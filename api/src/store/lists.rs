@@ -30,6 +30,7 @@ enum ListSequences {
     Table,
     Name,
     Sequence,
+    ChangedAt,
 }
 
 /// Increments the list's sequence and returns the new value (1 the first time). Atomic: an
@@ -53,11 +54,28 @@ pub async fn bump<C: ConnectionTrait>(db: &C, list: ListName) -> Result<i64> {
             ListSequences::Sequence,
             Expr::col(ListSequences::Sequence).add(1),
         )
+        .value(ListSequences::ChangedAt, Expr::value(chrono::Utc::now()))
         .and_where(Expr::col(ListSequences::Name).eq(list.as_str()))
         .returning_col(ListSequences::Sequence)
         .to_owned();
     let row = found(db.query_one(&update).await?, "list sequence")?;
     Ok(row.try_get("", "sequence")?)
+}
+
+/// The list's current sequence and when it last moved (`(0, None)` before the first [`bump`]).
+pub async fn stamp<C: ConnectionTrait>(
+    db: &C,
+    list: ListName,
+) -> Result<(i64, Option<chrono::DateTime<chrono::Utc>>)> {
+    let select = Query::select()
+        .columns([ListSequences::Sequence, ListSequences::ChangedAt])
+        .from(ListSequences::Table)
+        .and_where(Expr::col(ListSequences::Name).eq(list.as_str()))
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => Ok((row.try_get("", "sequence")?, row.try_get("", "changed_at")?)),
+        None => Ok((0, None)),
+    }
 }
 
 /// The list's current sequence (0 before the first [`bump`]).

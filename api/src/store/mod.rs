@@ -37,6 +37,7 @@ pub mod residences;
 pub mod residents;
 pub mod signing_keys;
 pub mod staff;
+pub mod status;
 
 #[cfg(test)]
 mod tests;

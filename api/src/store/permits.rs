@@ -84,6 +84,10 @@ pub struct Model {
     pub status_reason: Option<String>,
     /// The holder's Ed25519 public key, hex (the credential's `cnf`).
     pub holder_key: Option<String>,
+    /// When the holder's key was bound.
+    pub holder_key_bound_at: Option<DateTimeUtc>,
+    /// The client address it was bound from.
+    pub holder_key_bound_from: Option<String>,
     /// The current `EP1:` credential text.
     pub credential: String,
     /// The next anniversary: validity ends there unless endorsed.
@@ -175,6 +179,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewPermit) -> Result<Model>
         status: Set(Status::Active),
         status_reason: Set(None),
         holder_key: Set(None),
+        holder_key_bound_at: Set(None),
+        holder_key_bound_from: Set(None),
         credential: Set(new.credential),
         valid_until: Set(new.valid_until),
         last_endorsed: Set(None),
@@ -256,12 +262,21 @@ pub async fn set_status<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
-/// Binds the holder's public key (hex).
-pub async fn set_holder_key<C: ConnectionTrait>(db: &C, id: i64, holder_key: &str) -> Result<()> {
+/// Binds the holder's public key (hex), bound at `at` from client address `from`.
+pub async fn set_holder_key<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    holder_key: &str,
+    at: chrono::DateTime<Utc>,
+    from: &str,
+) -> Result<()> {
     update_one(
         db,
         id,
-        Entity::update_many().col_expr(Column::HolderKey, Expr::value(holder_key)),
+        Entity::update_many()
+            .col_expr(Column::HolderKey, Expr::value(holder_key))
+            .col_expr(Column::HolderKeyBoundAt, Expr::value(at))
+            .col_expr(Column::HolderKeyBoundFrom, Expr::value(from)),
     )
     .await
 }

@@ -1,5 +1,12 @@
-//! `signing_keys`: the public half of the root and district keys, as published in the trust list
-//! (SPEC §2). The private keys live behind the signer, never here.
+//! `signing_keys`: the public half of every key of the service — the root keys, the district
+//! issuing keys (published in the trust list, SPEC §2) and the JWT key — so that a key file that
+//! is missing or holds another key is noticed at start (SPEC §4 "Keys"). The private keys live
+//! behind the signer, never here.
+//!
+//! What a key is for is told by its `district` column ([`Role`]): `NULL` for a root key, [`JWT`]
+//! for the JWT key (not a district code, so the trust list never names it), else the district.
+//! Several root rows may be active at once during a root rotation: the oldest signs the lists,
+//! a newer one is the announced successor (see `crate::keys`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
@@ -57,6 +64,59 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The `district` value of the JWT key's row (no district has code 0).
+pub const JWT: i32 = 0;
+
+/// What a key is for, read from its `district` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Signs the trust and status lists.
+    Root,
+    /// Signs access tokens; never published.
+    Jwt,
+    /// Signs the permits of this district (the code as stored).
+    District(i32),
+}
+
+impl Role {
+    /// The `district` column value of this role.
+    pub fn column(self) -> Option<i32> {
+        match self {
+            Role::Root => None,
+            Role::Jwt => Some(JWT),
+            Role::District(code) => Some(code),
+        }
+    }
+}
+
+impl Model {
+    /// What this key is for.
+    pub fn role(&self) -> Role {
+        match self.district {
+            None => Role::Root,
+            Some(JWT) => Role::Jwt,
+            Some(code) => Role::District(code),
+        }
+    }
+}
+
+/// The key with this kid.
+pub async fn get<C: ConnectionTrait>(db: &C, kid: &str) -> Result<Option<Model>> {
+    Ok(Entity::find_by_id(kid.to_owned()).one(db).await?)
+}
+
+/// The active root keys, oldest first: the first signs the lists, a later one is an announced
+/// successor.
+pub async fn active_roots<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::District.is_null())
+        .filter(Column::State.eq(State::Active))
+        .order_by_asc(Column::NotBefore)
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
 
 /// Stores an active key; a known kid is [`super::StoreError::Conflict`].
 pub async fn insert<C: ConnectionTrait>(
@@ -117,15 +177,16 @@ pub async fn retire<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
-/// Marks a key compromised (from any state): `false` when the kid is unknown.
+/// Marks a key compromised (from any state), valid for signing until `not_after`: `false` when
+/// the kid is unknown.
 pub async fn mark_compromised<C: ConnectionTrait>(
     db: &C,
     kid: &str,
-    now: DateTime<Utc>,
+    not_after: DateTime<Utc>,
 ) -> Result<bool> {
     let result = Entity::update_many()
         .col_expr(Column::State, Expr::value(State::Compromised.to_value()))
-        .col_expr(Column::NotAfter, Expr::value(now))
+        .col_expr(Column::NotAfter, Expr::value(not_after))
         .filter(Column::Kid.eq(kid))
         .exec(db)
         .await?;

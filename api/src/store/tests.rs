@@ -683,7 +683,7 @@ async fn permits_change_status_but_revocation_is_final() {
                 .await
                 .unwrap()
         );
-        permits::set_holder_key(conn, permit.id, "ab")
+        permits::set_holder_key(conn, permit.id, "ab", Utc::now(), "127.0.0.1")
             .await
             .unwrap();
         permits::set_validity(conn, permit.id, day(2028, 3, 1), Some(day(2027, 2, 15)))

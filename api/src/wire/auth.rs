@@ -56,22 +56,26 @@ pub struct Login {
     pub code: String,
 }
 
+/// A one-time code from a body (six digits, trimmed), or a 400 `invalid_code`.
+pub fn one_time_code(text: &str) -> ApiResult<String> {
+    let code = text.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            "invalid_code",
+            "code",
+            "the code is six digits",
+        ));
+    }
+    Ok(code.to_owned())
+}
+
 impl TryFrom<LoginBody> for Login {
     type Error = ApiError;
 
     fn try_from(body: LoginBody) -> ApiResult<Self> {
-        let phone = phone(&body.phone)?;
-        let code = body.code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid(
-                "invalid_code",
-                "code",
-                "the code is six digits",
-            ));
-        }
         Ok(Login {
-            phone,
-            code: code.to_owned(),
+            phone: phone(&body.phone)?,
+            code: one_time_code(&body.code)?,
         })
     }
 }

@@ -31,6 +31,10 @@ pub struct PermitView {
     pub last_endorsed: Option<NaiveDate>,
     /// The bound device key (64 hex characters), if any.
     pub holder_key: Option<String>,
+    /// When the device key was bound.
+    pub holder_key_bound_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The client address it was bound from (so the holder notices a binding they did not make).
+    pub holder_key_bound_from: Option<String>,
     /// The signed `EP1:` credential.
     pub credential: String,
 }
@@ -46,6 +50,8 @@ impl From<permits::Model> for PermitView {
             valid_until: p.valid_until,
             last_endorsed: p.last_endorsed,
             holder_key: p.holder_key,
+            holder_key_bound_at: p.holder_key_bound_at,
+            holder_key_bound_from: p.holder_key_bound_from,
             credential: p.credential,
         }
     }
@@ -89,24 +95,83 @@ impl ReportQuery {
     }
 }
 
-/// `PUT /v1/permits/me/holder-key`: `{public_key}`.
+/// `POST /v1/permits/me/holder-key/challenge` → 201: what the new device key must sign.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolderKeyChallenge {
+    /// 32 random bytes, 64 hex characters, single use.
+    pub challenge: String,
+    /// Seconds it stays usable.
+    pub expires_in: u64,
+    /// The permit number the proof names.
+    pub number: String,
+}
+
+/// `PUT /v1/permits/me/holder-key`: the device key, its proof of possession, and a one-time
+/// code sent to the holder's phone (`POST /v1/auth/otp`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HolderKeyBody {
     /// The device's Ed25519 public key, 64 hex characters.
     #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub public_key: String,
+    /// The challenge from `POST /v1/permits/me/holder-key/challenge`, 64 hex characters.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    pub challenge: String,
+    /// The device key's Ed25519 signature (128 hex characters) over
+    /// `"epermit holder-key binding v1" 0x00 <permit number> 0x00 <challenge bytes>`.
+    #[schema(pattern = "^[0-9a-fA-F]{128}$")]
+    pub signature: String,
+    /// A one-time code sent to the holder's phone by `POST /v1/auth/otp`, six digits.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: String,
 }
 
-impl TryFrom<HolderKeyBody> for VerifyingKey {
+/// A binding request, parsed.
+#[derive(Debug)]
+pub struct Binding {
+    /// The device key.
+    pub key: VerifyingKey,
+    /// The challenge it signed.
+    pub challenge: [u8; crypto::key_binding::CHALLENGE_LEN],
+    /// Its signature.
+    pub signature: [u8; 64],
+    /// The phone's one-time code.
+    pub code: String,
+}
+
+/// `N` bytes from hex, or a 400 `code` naming `field`.
+fn hex_bytes<const N: usize>(
+    text: &str,
+    code: &'static str,
+    field: &'static str,
+) -> ApiResult<[u8; N]> {
+    let mut bytes = [0u8; N];
+    hex::decode_to_slice(text.trim(), &mut bytes).map_err(|_| {
+        ApiError::invalid(
+            code,
+            field,
+            format!("`{field}` is {} hex characters", N * 2),
+        )
+    })?;
+    Ok(bytes)
+}
+
+impl TryFrom<HolderKeyBody> for Binding {
     type Error = ApiError;
 
     fn try_from(body: HolderKeyBody) -> ApiResult<Self> {
-        crypto::keys::parse_public_key_hex(body.public_key.trim()).map_err(|_| {
+        let key = crypto::keys::parse_public_key_hex(body.public_key.trim()).map_err(|_| {
             ApiError::invalid(
                 "invalid_public_key",
                 "public_key",
                 "an Ed25519 public key as 64 hex characters",
             )
+        })?;
+        let code = super::auth::one_time_code(&body.code)?;
+        Ok(Binding {
+            key,
+            challenge: hex_bytes(&body.challenge, "invalid_challenge", "challenge")?,
+            signature: hex_bytes(&body.signature, "invalid_signature", "signature")?,
+            code,
         })
     }
 }

@@ -30,7 +30,8 @@ fn current_district(registrations: &[residences::Model]) -> Option<District> {
 /// Checks and stores a submission (status `submitted`).
 ///
 /// The profile (name and ID number) must be set (422 `profile_incomplete`); a resident holding an
-/// active or suspended permit is refused (409 `permit_held`); §1.2 is checked on the applicant's
+/// active or suspended permit of the same district is refused (409 `permit_held`; one of another
+/// district is superseded when this one is approved); §1.2 is checked on the applicant's
 /// *confirmed* registrations and the closed lapses of a revoked earlier permit, and a refusal is
 /// 422 `application_refused` listing every unmet condition with its dates; one application at a
 /// time (409 `application_pending`).
@@ -54,10 +55,10 @@ pub async fn apply(
         .district
         .or_else(|| current_district(&registrations));
     let date = policy::calendar::today();
-    let revoked = issuance::no_permit_held(db, resident).await?;
-    let lapses = issuance::lapses_left_by(db, revoked.as_ref(), date).await?;
     // Without any open registration no district qualifies; any district gives the same verdict.
     let checked = district.unwrap_or(District::Wucheng);
+    let earlier = issuance::no_permit_held(db, resident, checked).await?;
+    let lapses = issuance::lapses_left_by(db, earlier.as_ref(), date).await?;
     let application = policy::Application {
         date,
         district: checked,
@@ -79,7 +80,7 @@ pub async fn apply(
     let txn = store.begin().await?;
     lock_resident(&txn, resident).await?;
     // Again under the lock: an approval may have landed since the first look.
-    issuance::no_permit_held(&txn, resident).await?;
+    issuance::no_permit_held(&txn, resident, checked).await?;
     let pending = applications::list_by_resident(&txn, resident)
         .await?
         .into_iter()

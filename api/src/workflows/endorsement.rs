@@ -65,5 +65,6 @@ pub async fn endorse(
         json!({ "timing": endorsed }),
     );
     audit::commit_with_audit(txn, entry, now).await?;
+    state.lists.changed();
     Ok((endorsed, permit))
 }

@@ -9,13 +9,14 @@ use crate::auth::extract::Officer;
 use crate::error::{ApiError, ApiResult};
 use crate::issuance;
 use crate::state::AppState;
-use crate::store::{self, StoreError, applications, audit, lists, permits};
+use crate::store::{self, StoreError, applications, audit, permits};
 use crate::workflows::application::already_decided;
 
 /// Approves application `id` and issues its permit. Approving twice, or concurrently, issues one
-/// permit (409 `application_decided` for the others); an applicant who holds a permit already is
-/// refused (409 `permit_held`), and so is a district out of numbers for the year (409
-/// `permit_numbers_exhausted`).
+/// permit (409 `application_decided` for the others); an applicant who holds a permit of this
+/// district already is refused (409 `permit_held`), and so is a district out of numbers for the
+/// year (409 `permit_numbers_exhausted`). A permit held from another district (the holder moved)
+/// is superseded by this one.
 pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<permits::Model> {
     let now = Utc::now();
     let txn = state.store.begin().await?;
@@ -26,7 +27,7 @@ pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<p
     if !applications::decide(&txn, id, decision, officer.staff_id, now).await? {
         return Err(already_decided());
     }
-    issuance::no_permit_held(&txn, application.resident_id).await?;
+    let earlier = issuance::no_permit_held(&txn, application.resident_id, district).await?;
     let issued_on = policy::calendar::day_in_shanghai(now);
     let year = issued_on.year();
     let seq = permits::allocate_number(&txn, application.district, year).await?;
@@ -55,7 +56,9 @@ pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<p
         e => e.into(),
     })?;
     let permit = issuance::resign(state, &txn, permit.id, now).await?;
-    lists::bump(&txn, lists::ListName::StatusList).await?;
+    if let Some(earlier) = &earlier {
+        issuance::supersede(&txn, earlier, &permit, now).await?;
+    }
     let entry = audit::NewEntry::new(
         officer.actor(),
         "permit.issue",

@@ -9,7 +9,7 @@ use crate::auth::extract::Officer;
 use crate::domain::Reason;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{self, audit, lists, permits};
+use crate::store::{self, audit, permits, status};
 
 /// The audit action of a change.
 fn action(change: StatusChange) -> &'static str {
@@ -46,7 +46,10 @@ pub async fn change(
     if !permits::set_status(&txn, permit.id, to.into(), Some(reason.as_str())).await? {
         return Err(refused());
     }
-    lists::bump(&txn, lists::ListName::StatusList).await?;
+    let now = Utc::now();
+    if let Some(entry) = status::current(&txn, permit.id).await? {
+        status::set(&txn, entry, permits::Status::from(to).into(), now).await?;
+    }
     let permit = permits::get(&txn, permit.id).await?;
     let entry = audit::NewEntry::new(
         officer.actor(),
@@ -54,7 +57,7 @@ pub async fn change(
         permit.number.clone(),
         json!({ "reason": reason.as_str() }),
     );
-    audit::commit_with_audit(txn, entry, Utc::now()).await?;
+    audit::commit_with_audit(txn, entry, now).await?;
     state.lists.changed();
     Ok(permit)
 }

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default();
     let Ok(demo) = Demo::new(now) else { return };
     let options = VerifyOptions::default();
-    let run = |text: &str| verify(text, &demo.trust_list, Some(&demo.status_list), now, &options);
+    let run = |text: &str| verify(text, &demo.trust_list, &demo.status_list, now, &options);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = run(text);
     }

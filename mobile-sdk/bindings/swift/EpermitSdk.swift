@@ -912,32 +912,60 @@ public func FfiConverterTypeHolderSigner_lower(_ value: HolderSigner) -> UInt64 
 
 
 /**
- * An offline verifier: pinned root keys + the newest trust list and status list.
+ * An offline verifier: pinned root keys + the newest trust list + the newest status list of each
+ * URI.
  *
  * Thread-safe: verifications run in parallel; a list load waits for them and replaces the list
- * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes.
+ * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes, and
+ * persists [`Verifier::export_state`] itself.
  */
 public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
-     * Loads a status list (`application/statuslist+cwt`) and keeps it if it is signed by a
-     * pinned root key, not expired at `now`, and (for the same URI) not issued before the one
-     * held. Returns what changed; on an error the list held stays. No I/O; costs one signature
-     * check and inflating the list (about a millisecond per 100 000 entries).
+     * The verifier's state as bytes for the app to persist (a file, the app's database) and
+     * give to [`Verifier::import_state`] at the next start: pinned roots, retired roots, the
+     * lists held as the signed bytes received, the highest sequence and latest signed time seen.
+     * Not secret (every list is public), but keep it where other apps cannot replace it: it
+     * names the pinned root keys. Does not block (no I/O); costs a copy of the lists held.
+     */
+    func exportState()  -> Data
+    
+    /**
+     * Loads a verifier bundle (`application/epermit-verifier-bundle+cose`: a trust list and
+     * status lists signed again as one file by a root key). Throws as the list loads do when the
+     * bundle itself is not signed by a pinned root or is malformed (nothing changes then);
+     * otherwise loads the trust list first and then every status list, each by the rules of
+     * `loadTrustList`/`loadStatusList`, and reports each outcome (a refused list leaves the one
+     * held and does not stop the others). No I/O; costs one signature check per list plus one.
+     */
+    func loadBundle(bytes: Data, now: Date) throws  -> BundleLoad
+    
+    /**
+     * Loads a status list (`application/statuslist+cwt`, one shard: its URI is its `sub`) and
+     * keeps it if it is signed by a pinned root key, not expired at `now`, and, when a list for
+     * the same URI is held, issued later than it (the same list again is `UNCHANGED`). Lists for
+     * different URIs are held side by side. Returns what changed; on an error the list held
+     * stays. No I/O; costs one signature check and inflating the list (about a millisecond per
+     * 100 000 entries).
      */
     func loadStatusList(bytes: Data, now: Date) throws  -> Change
     
     /**
      * Loads a trust list (`application/cose`, the bytes the app fetched) and keeps it if it is
-     * signed by a pinned root key, not expired at `now`, and not a rollback (its sequence is at
-     * least the one held; the same sequence must be the same list). Returns what changed; on an
+     * signed by a pinned root key (a retired one: `ListFromRetiredRoot`), not expired at `now`,
+     * and not a rollback: a lower sequence than the highest seen is refused; the same sequence
+     * with the same keys is the server's periodic re-signing — `UPDATED` when issued later (it
+     * replaces the list held, so its expiry moves on), `UNCHANGED` otherwise; the same sequence
+     * with other keys is refused. A list announcing a successor root key makes the verifier
+     * pin only the successor from then on (`state(now).rootKeyIds`). Returns what changed; on an
      * error the list held stays. No I/O; costs one signature check plus parsing, well under a
      * millisecond for a few dozen keys.
      */
     func loadTrustList(bytes: Data, now: Date) throws  -> Change
     
     /**
-     * What the verifier holds, with the lists' ages at `now`. No I/O; costs nanoseconds.
+     * What the verifier holds, each list with its age and staleness at `now` (see
+     * [`ListInfo`]). Does not block (no I/O); costs microseconds.
      */
     func state(now: Date)  -> VerifierState
     
@@ -957,10 +985,12 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
 }
 /**
- * An offline verifier: pinned root keys + the newest trust list and status list.
+ * An offline verifier: pinned root keys + the newest trust list + the newest status list of each
+ * URI.
  *
  * Thread-safe: verifications run in parallel; a list load waits for them and replaces the list
- * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes.
+ * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes, and
+ * persists [`Verifier::export_state`] itself.
  */
 open class Verifier: VerifierProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1029,6 +1059,25 @@ public convenience init(rootKeysHex: [String])throws  {
 
     
     /**
+     * A verifier restored from [`Verifier::export_state`] bytes the app saved: the pinned root
+     * keys (after a rotation: the successor), the lists held (verified again), the highest
+     * trust-list sequence and the latest signed time seen, so rollback refusal and
+     * `clock_suspect` survive a restart. Does not block (no I/O); costs one signature check per
+     * list plus inflating the status lists, about a millisecond per 100 000 entries.
+     *
+     * Throws `StateMalformed` for bytes that are not a saved state or whose lists do not verify:
+     * then start from the pinned keys (`Verifier(rootKeysHex)`) and fetch the lists again.
+     */
+public static func importState(state: Data)throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_epermit_sdk_fn_constructor_verifier_import_state(
+        FfiConverterData.lower(state),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * As [`Verifier::new`], with each root key as its 32 raw bytes. No I/O; costs microseconds.
      */
 public static func withRootKeyBytes(rootKeys: [Data])throws  -> Verifier  {
@@ -1043,10 +1092,47 @@ public static func withRootKeyBytes(rootKeys: [Data])throws  -> Verifier  {
 
     
     /**
-     * Loads a status list (`application/statuslist+cwt`) and keeps it if it is signed by a
-     * pinned root key, not expired at `now`, and (for the same URI) not issued before the one
-     * held. Returns what changed; on an error the list held stays. No I/O; costs one signature
-     * check and inflating the list (about a millisecond per 100 000 entries).
+     * The verifier's state as bytes for the app to persist (a file, the app's database) and
+     * give to [`Verifier::import_state`] at the next start: pinned roots, retired roots, the
+     * lists held as the signed bytes received, the highest sequence and latest signed time seen.
+     * Not secret (every list is public), but keep it where other apps cannot replace it: it
+     * names the pinned root keys. Does not block (no I/O); costs a copy of the lists held.
+     */
+open func exportState() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_epermit_sdk_fn_method_verifier_export_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Loads a verifier bundle (`application/epermit-verifier-bundle+cose`: a trust list and
+     * status lists signed again as one file by a root key). Throws as the list loads do when the
+     * bundle itself is not signed by a pinned root or is malformed (nothing changes then);
+     * otherwise loads the trust list first and then every status list, each by the rules of
+     * `loadTrustList`/`loadStatusList`, and reports each outcome (a refused list leaves the one
+     * held and does not stop the others). No I/O; costs one signature check per list plus one.
+     */
+open func loadBundle(bytes: Data, now: Date)throws  -> BundleLoad  {
+    return try  FfiConverterTypeBundleLoad_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_epermit_sdk_fn_method_verifier_load_bundle(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Loads a status list (`application/statuslist+cwt`, one shard: its URI is its `sub`) and
+     * keeps it if it is signed by a pinned root key, not expired at `now`, and, when a list for
+     * the same URI is held, issued later than it (the same list again is `UNCHANGED`). Lists for
+     * different URIs are held side by side. Returns what changed; on an error the list held
+     * stays. No I/O; costs one signature check and inflating the list (about a millisecond per
+     * 100 000 entries).
      */
 open func loadStatusList(bytes: Data, now: Date)throws  -> Change  {
     return try  FfiConverterTypeChange_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
@@ -1061,8 +1147,12 @@ open func loadStatusList(bytes: Data, now: Date)throws  -> Change  {
     
     /**
      * Loads a trust list (`application/cose`, the bytes the app fetched) and keeps it if it is
-     * signed by a pinned root key, not expired at `now`, and not a rollback (its sequence is at
-     * least the one held; the same sequence must be the same list). Returns what changed; on an
+     * signed by a pinned root key (a retired one: `ListFromRetiredRoot`), not expired at `now`,
+     * and not a rollback: a lower sequence than the highest seen is refused; the same sequence
+     * with the same keys is the server's periodic re-signing — `UPDATED` when issued later (it
+     * replaces the list held, so its expiry moves on), `UNCHANGED` otherwise; the same sequence
+     * with other keys is refused. A list announcing a successor root key makes the verifier
+     * pin only the successor from then on (`state(now).rootKeyIds`). Returns what changed; on an
      * error the list held stays. No I/O; costs one signature check plus parsing, well under a
      * millisecond for a few dozen keys.
      */
@@ -1078,7 +1168,8 @@ open func loadTrustList(bytes: Data, now: Date)throws  -> Change  {
 }
     
     /**
-     * What the verifier holds, with the lists' ages at `now`. No I/O; costs nanoseconds.
+     * What the verifier holds, each list with its age and staleness at `now` (see
+     * [`ListInfo`]). Does not block (no I/O); costs microseconds.
      */
 open func state(now: Date) -> VerifierState  {
     return try!  FfiConverterTypeVerifierState_lift(try! rustCall() {
@@ -1169,6 +1260,154 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 }
 
 
+
+
+/**
+ * One status list inside a bundle.
+ */
+public struct BundleListLoad: Equatable, Hashable {
+    /**
+     * Its URI, when it verified.
+     */
+    public var uri: String?
+    /**
+     * What it did.
+     */
+    public var outcome: ListOutcome
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its URI, when it verified.
+         */uri: String?, 
+        /**
+         * What it did.
+         */outcome: ListOutcome) {
+        self.uri = uri
+        self.outcome = outcome
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BundleListLoad: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBundleListLoad: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BundleListLoad {
+        return
+            try BundleListLoad(
+                uri: FfiConverterOptionString.read(from: &buf), 
+                outcome: FfiConverterTypeListOutcome.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BundleListLoad, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.uri, into: &buf)
+        FfiConverterTypeListOutcome.write(value.outcome, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleListLoad_lift(_ buf: RustBuffer) throws -> BundleListLoad {
+    return try FfiConverterTypeBundleListLoad.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleListLoad_lower(_ value: BundleListLoad) -> RustBuffer {
+    return FfiConverterTypeBundleListLoad.lower(value)
+}
+
+
+/**
+ * The result of [`Verifier::load_bundle`].
+ */
+public struct BundleLoad: Equatable, Hashable {
+    /**
+     * When the bundle was assembled.
+     */
+    public var issuedAt: Date
+    /**
+     * What the trust list did (loaded first).
+     */
+    public var trustList: ListOutcome
+    /**
+     * What each status list did, in bundle order.
+     */
+    public var statusLists: [BundleListLoad]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the bundle was assembled.
+         */issuedAt: Date, 
+        /**
+         * What the trust list did (loaded first).
+         */trustList: ListOutcome, 
+        /**
+         * What each status list did, in bundle order.
+         */statusLists: [BundleListLoad]) {
+        self.issuedAt = issuedAt
+        self.trustList = trustList
+        self.statusLists = statusLists
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BundleLoad: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBundleLoad: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BundleLoad {
+        return
+            try BundleLoad(
+                issuedAt: FfiConverterTimestamp.read(from: &buf), 
+                trustList: FfiConverterTypeListOutcome.read(from: &buf), 
+                statusLists: FfiConverterSequenceTypeBundleListLoad.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BundleLoad, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.issuedAt, into: &buf)
+        FfiConverterTypeListOutcome.write(value.trustList, into: &buf)
+        FfiConverterSequenceTypeBundleListLoad.write(value.statusLists, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleLoad_lift(_ buf: RustBuffer) throws -> BundleLoad {
+    return try FfiConverterTypeBundleLoad.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleLoad_lower(_ value: BundleLoad) -> RustBuffer {
+    return FfiConverterTypeBundleLoad.lower(value)
+}
 
 
 /**
@@ -1409,6 +1648,141 @@ public func FfiConverterTypeLapse_lift(_ buf: RustBuffer) throws -> Lapse {
 #endif
 public func FfiConverterTypeLapse_lower(_ value: Lapse) -> RustBuffer {
     return FfiConverterTypeLapse.lower(value)
+}
+
+
+/**
+ * One list held, with its age at the `now` asked for.
+ *
+ * `stale` tells the app to fetch the list again: a trust list once `now ≥ expires_at` (its
+ * validity is used up; verifications then warn `trust_list_stale`), a status list once its age
+ * reaches its `ttl` (the draft's cache lifetime) or it has expired. `expired` (`now ≥
+ * expires_at`) means verification no longer uses it (a status list then gives
+ * `status_unknown`). A list is kept after it expires, until a newer one replaces it.
+ */
+public struct ListInfo: Equatable, Hashable {
+    /**
+     * Trust list or status list.
+     */
+    public var kind: ListKind
+    /**
+     * A status list's URI (`sub`, what permits point at); `None` for the trust list.
+     */
+    public var uri: String?
+    /**
+     * When it was issued (signed).
+     */
+    public var issuedAt: Date
+    /**
+     * When it expires.
+     */
+    public var expiresAt: Date
+    /**
+     * A status list's `ttl` in seconds; `None` for the trust list.
+     */
+    public var ttlSeconds: UInt64?
+    /**
+     * Seconds from its issue to `now` (negative: the device clock is behind).
+     */
+    public var ageSeconds: Int64
+    /**
+     * Fetch it again (see the type's documentation).
+     */
+    public var stale: Bool
+    /**
+     * `now ≥ expires_at`.
+     */
+    public var expired: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Trust list or status list.
+         */kind: ListKind, 
+        /**
+         * A status list's URI (`sub`, what permits point at); `None` for the trust list.
+         */uri: String?, 
+        /**
+         * When it was issued (signed).
+         */issuedAt: Date, 
+        /**
+         * When it expires.
+         */expiresAt: Date, 
+        /**
+         * A status list's `ttl` in seconds; `None` for the trust list.
+         */ttlSeconds: UInt64?, 
+        /**
+         * Seconds from its issue to `now` (negative: the device clock is behind).
+         */ageSeconds: Int64, 
+        /**
+         * Fetch it again (see the type's documentation).
+         */stale: Bool, 
+        /**
+         * `now ≥ expires_at`.
+         */expired: Bool) {
+        self.kind = kind
+        self.uri = uri
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.ttlSeconds = ttlSeconds
+        self.ageSeconds = ageSeconds
+        self.stale = stale
+        self.expired = expired
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListInfo {
+        return
+            try ListInfo(
+                kind: FfiConverterTypeListKind.read(from: &buf), 
+                uri: FfiConverterOptionString.read(from: &buf), 
+                issuedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                ttlSeconds: FfiConverterOptionUInt64.read(from: &buf), 
+                ageSeconds: FfiConverterInt64.read(from: &buf), 
+                stale: FfiConverterBool.read(from: &buf), 
+                expired: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeListKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.uri, into: &buf)
+        FfiConverterTimestamp.write(value.issuedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterOptionUInt64.write(value.ttlSeconds, into: &buf)
+        FfiConverterInt64.write(value.ageSeconds, into: &buf)
+        FfiConverterBool.write(value.stale, into: &buf)
+        FfiConverterBool.write(value.expired, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListInfo_lift(_ buf: RustBuffer) throws -> ListInfo {
+    return try FfiConverterTypeListInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListInfo_lower(_ value: ListInfo) -> RustBuffer {
+    return FfiConverterTypeListInfo.lower(value)
 }
 
 
@@ -1898,6 +2272,8 @@ public struct Verification: Equatable, Hashable {
      * from the permit's periods, lapses and issuer. Present only when the issuer's signature
      * verified (verdicts from `bad_holder_signature` on), so it is never computed from forged
      * data. The permit's status follows the verdict: `suspended` and `revoked` give that status;
+     * `superseded` gives the report of this (older) copy as active — the holder's current
+     * version is authoritative;
      * `endorsement_overdue` gives the lapse SPEC §1.4 defines (open from the missed anniversary,
      * the Asia/Shanghai day of `expires_at`); otherwise active.
      */
@@ -1924,6 +2300,8 @@ public struct Verification: Equatable, Hashable {
          * from the permit's periods, lapses and issuer. Present only when the issuer's signature
          * verified (verdicts from `bad_holder_signature` on), so it is never computed from forged
          * data. The permit's status follows the verdict: `suspended` and `revoked` give that status;
+         * `superseded` gives the report of this (older) copy as active — the holder's current
+         * version is authoritative;
          * `endorsement_overdue` gives the lapse SPEC §1.4 defines (open from the missed anniversary,
          * the Asia/Shanghai day of `expires_at`); otherwise active.
          */report: Report?) {
@@ -1988,89 +2366,45 @@ public func FfiConverterTypeVerification_lower(_ value: Verification) -> RustBuf
  */
 public struct VerifierState: Equatable, Hashable {
     /**
-     * Key ids (16 hex digits) of the pinned root keys.
+     * Key ids (16 hex digits) of the pinned root keys. After a trust list announced a
+     * successor root key: the successor's only.
      */
     public var rootKeyIds: [String]
     /**
-     * Sequence of the trust list held.
+     * The pinned root keys themselves (64 hex digits each), in the order of `root_key_ids`.
+     */
+    public var rootKeysHex: [String]
+    /**
+     * The highest trust-list sequence accepted (that of the trust list held): a lower one is
+     * refused as a rollback, also after `export_state`/`import_state`.
      */
     public var trustListSequence: UInt64?
     /**
-     * When the trust list held was issued.
+     * Every list held: the trust list first, then the status lists by URI.
      */
-    public var trustListIssuedAt: Date?
-    /**
-     * When the trust list held expires (refresh before).
-     */
-    public var trustListExpiresAt: Date?
-    /**
-     * Seconds from the trust list's issue to `now` (negative: the clock is behind).
-     */
-    public var trustListAgeSeconds: Int64?
-    /**
-     * URI of the status list held.
-     */
-    public var statusListUri: String?
-    /**
-     * When the status list held was issued.
-     */
-    public var statusListIssuedAt: Date?
-    /**
-     * When the status list held expires.
-     */
-    public var statusListExpiresAt: Date?
-    /**
-     * Seconds from the status list's issue to `now`.
-     */
-    public var statusListAgeSeconds: Int64?
-    /**
-     * Seconds the status list asks to be cached (its `ttl`): refresh after that.
-     */
-    public var statusListTtlSeconds: UInt64?
+    public var lists: [ListInfo]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Key ids (16 hex digits) of the pinned root keys.
+         * Key ids (16 hex digits) of the pinned root keys. After a trust list announced a
+         * successor root key: the successor's only.
          */rootKeyIds: [String], 
         /**
-         * Sequence of the trust list held.
+         * The pinned root keys themselves (64 hex digits each), in the order of `root_key_ids`.
+         */rootKeysHex: [String], 
+        /**
+         * The highest trust-list sequence accepted (that of the trust list held): a lower one is
+         * refused as a rollback, also after `export_state`/`import_state`.
          */trustListSequence: UInt64?, 
         /**
-         * When the trust list held was issued.
-         */trustListIssuedAt: Date?, 
-        /**
-         * When the trust list held expires (refresh before).
-         */trustListExpiresAt: Date?, 
-        /**
-         * Seconds from the trust list's issue to `now` (negative: the clock is behind).
-         */trustListAgeSeconds: Int64?, 
-        /**
-         * URI of the status list held.
-         */statusListUri: String?, 
-        /**
-         * When the status list held was issued.
-         */statusListIssuedAt: Date?, 
-        /**
-         * When the status list held expires.
-         */statusListExpiresAt: Date?, 
-        /**
-         * Seconds from the status list's issue to `now`.
-         */statusListAgeSeconds: Int64?, 
-        /**
-         * Seconds the status list asks to be cached (its `ttl`): refresh after that.
-         */statusListTtlSeconds: UInt64?) {
+         * Every list held: the trust list first, then the status lists by URI.
+         */lists: [ListInfo]) {
         self.rootKeyIds = rootKeyIds
+        self.rootKeysHex = rootKeysHex
         self.trustListSequence = trustListSequence
-        self.trustListIssuedAt = trustListIssuedAt
-        self.trustListExpiresAt = trustListExpiresAt
-        self.trustListAgeSeconds = trustListAgeSeconds
-        self.statusListUri = statusListUri
-        self.statusListIssuedAt = statusListIssuedAt
-        self.statusListExpiresAt = statusListExpiresAt
-        self.statusListAgeSeconds = statusListAgeSeconds
-        self.statusListTtlSeconds = statusListTtlSeconds
+        self.lists = lists
     }
 
     
@@ -2090,29 +2424,17 @@ public struct FfiConverterTypeVerifierState: FfiConverterRustBuffer {
         return
             try VerifierState(
                 rootKeyIds: FfiConverterSequenceString.read(from: &buf), 
+                rootKeysHex: FfiConverterSequenceString.read(from: &buf), 
                 trustListSequence: FfiConverterOptionUInt64.read(from: &buf), 
-                trustListIssuedAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                trustListExpiresAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                trustListAgeSeconds: FfiConverterOptionInt64.read(from: &buf), 
-                statusListUri: FfiConverterOptionString.read(from: &buf), 
-                statusListIssuedAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                statusListExpiresAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                statusListAgeSeconds: FfiConverterOptionInt64.read(from: &buf), 
-                statusListTtlSeconds: FfiConverterOptionUInt64.read(from: &buf)
+                lists: FfiConverterSequenceTypeListInfo.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifierState, into buf: inout [UInt8]) {
         FfiConverterSequenceString.write(value.rootKeyIds, into: &buf)
+        FfiConverterSequenceString.write(value.rootKeysHex, into: &buf)
         FfiConverterOptionUInt64.write(value.trustListSequence, into: &buf)
-        FfiConverterOptionTimestamp.write(value.trustListIssuedAt, into: &buf)
-        FfiConverterOptionTimestamp.write(value.trustListExpiresAt, into: &buf)
-        FfiConverterOptionInt64.write(value.trustListAgeSeconds, into: &buf)
-        FfiConverterOptionString.write(value.statusListUri, into: &buf)
-        FfiConverterOptionTimestamp.write(value.statusListIssuedAt, into: &buf)
-        FfiConverterOptionTimestamp.write(value.statusListExpiresAt, into: &buf)
-        FfiConverterOptionInt64.write(value.statusListAgeSeconds, into: &buf)
-        FfiConverterOptionUInt64.write(value.statusListTtlSeconds, into: &buf)
+        FfiConverterSequenceTypeListInfo.write(value.lists, into: &buf)
     }
 }
 
@@ -2404,7 +2726,7 @@ public enum Change: Equatable, Hashable {
      */
     case installed
     /**
-     * A newer list replaced the one held.
+     * A newer list (or the same list re-signed later) replaced the one held.
      */
     case updated
     /**
@@ -2474,6 +2796,178 @@ public func FfiConverterTypeChange_lift(_ buf: RustBuffer) throws -> Change {
 #endif
 public func FfiConverterTypeChange_lower(_ value: Change) -> RustBuffer {
     return FfiConverterTypeChange.lower(value)
+}
+
+
+
+/**
+ * Which kind of list a [`ListInfo`] describes.
+ */
+
+public enum ListKind: Equatable, Hashable {
+    
+    /**
+     * The trust list (`application/cose`): the district keys.
+     */
+    case trustList
+    /**
+     * A status list shard (`application/statuslist+cwt`).
+     */
+    case statusList
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ListKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .trustList
+        
+        case 2: return .statusList
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .trustList:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .statusList:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lift(_ buf: RustBuffer) throws -> ListKind {
+    return try FfiConverterTypeListKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
+    return FfiConverterTypeListKind.lower(value)
+}
+
+
+
+/**
+ * What one list inside a bundle did.
+ */
+
+public enum ListOutcome: Equatable, Hashable {
+    
+    /**
+     * No list was held (for its URI); this one is now.
+     */
+    case installed
+    /**
+     * It replaced the list held.
+     */
+    case updated
+    /**
+     * The list held stays (the same list, or an earlier signature of it).
+     */
+    case unchanged
+    /**
+     * Refused by the rules of `load_trust_list` / `load_status_list` (expired, rollback,
+     * older than held, conflicting, not signed by a pinned root, malformed); the list held
+     * stays. Load that list on its own to learn why.
+     */
+    case refused
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ListOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = ListOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .installed
+        
+        case 2: return .updated
+        
+        case 3: return .unchanged
+        
+        case 4: return .refused
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .installed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .updated:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unchanged:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListOutcome_lift(_ buf: RustBuffer) throws -> ListOutcome {
+    return try FfiConverterTypeListOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListOutcome_lower(_ value: ListOutcome) -> RustBuffer {
+    return FfiConverterTypeListOutcome.lower(value)
 }
 
 
@@ -2608,7 +3102,14 @@ enum SdkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case ListNotTrusted
     /**
-     * The bytes are not a trust list / status list of SPEC §2.
+     * The list (or bundle) is signed by a root key this verifier retired: a trust list signed by
+     * it announced a successor root key, and only the successor is pinned since. App action:
+     * discard the download (a stale cache or mirror still serving the old root's lists), keep
+     * the list held, fetch again later.
+     */
+    case ListFromRetiredRoot
+    /**
+     * The bytes are not a trust list / status list / verifier bundle of SPEC §2.
      * App action: discard the download (wrong URL or content type?), keep the list held.
      */
     case ListMalformed
@@ -2633,6 +3134,12 @@ enum SdkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * held for the same URI. App action: discard it, keep the list held.
      */
     case ListOutdated
+    /**
+     * The bytes given to `Verifier.importState` are not a state `exportState` wrote, or a list in
+     * it no longer verifies. App action: discard them, start from the pinned keys
+     * (`Verifier(rootKeysHex)`) and fetch the lists again.
+     */
+    case StateMalformed
     /**
      * The text is not an `EP1:` credential (or `EPP1:` presentation, where one is accepted) that
      * decodes. App action: fetch the credential again from the API.
@@ -2694,19 +3201,21 @@ public struct FfiConverterTypeSdkError: FfiConverterRustBuffer {
         
         case 1: return .InvalidRootKey
         case 2: return .ListNotTrusted
-        case 3: return .ListMalformed
-        case 4: return .ListExpired
-        case 5: return .ListRollback(
+        case 3: return .ListFromRetiredRoot
+        case 4: return .ListMalformed
+        case 5: return .ListExpired
+        case 6: return .ListRollback(
             held: try FfiConverterUInt64.read(from: &buf), 
             offered: try FfiConverterUInt64.read(from: &buf)
             )
-        case 6: return .ListOutdated
-        case 7: return .CredentialMalformed
-        case 8: return .NotBoundToSigner
-        case 9: return .SignerFailed
-        case 10: return .InvalidChallenge
-        case 11: return .TargetNotInJinhua
-        case 12: return .InvalidDate
+        case 7: return .ListOutdated
+        case 8: return .StateMalformed
+        case 9: return .CredentialMalformed
+        case 10: return .NotBoundToSigner
+        case 11: return .SignerFailed
+        case 12: return .InvalidChallenge
+        case 13: return .TargetNotInJinhua
+        case 14: return .InvalidDate
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2727,46 +3236,54 @@ public struct FfiConverterTypeSdkError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .ListMalformed:
+        case .ListFromRetiredRoot:
             writeInt(&buf, Int32(3))
         
         
-        case .ListExpired:
+        case .ListMalformed:
             writeInt(&buf, Int32(4))
         
         
-        case let .ListRollback(held,offered):
+        case .ListExpired:
             writeInt(&buf, Int32(5))
+        
+        
+        case let .ListRollback(held,offered):
+            writeInt(&buf, Int32(6))
             FfiConverterUInt64.write(held, into: &buf)
             FfiConverterUInt64.write(offered, into: &buf)
             
         
         case .ListOutdated:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .CredentialMalformed:
             writeInt(&buf, Int32(7))
         
         
-        case .NotBoundToSigner:
+        case .StateMalformed:
             writeInt(&buf, Int32(8))
         
         
-        case .SignerFailed:
+        case .CredentialMalformed:
             writeInt(&buf, Int32(9))
         
         
-        case .InvalidChallenge:
+        case .NotBoundToSigner:
             writeInt(&buf, Int32(10))
         
         
-        case .TargetNotInJinhua:
+        case .SignerFailed:
             writeInt(&buf, Int32(11))
         
         
-        case .InvalidDate:
+        case .InvalidChallenge:
             writeInt(&buf, Int32(12))
+        
+        
+        case .TargetNotInJinhua:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .InvalidDate:
+            writeInt(&buf, Int32(14))
         
         }
     }
@@ -2839,6 +3356,11 @@ public enum Verdict: Equatable, Hashable {
      */
     case suspended
     /**
+     * A newer signed version of the same permit exists: this copy is no longer in force; the
+     * holder should show the current one (fetched from the API).
+     */
+    case superseded
+    /**
      * Revoked.
      */
     case revoked
@@ -2885,7 +3407,9 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         
         case 11: return .suspended
         
-        case 12: return .revoked
+        case 12: return .superseded
+        
+        case 13: return .revoked
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2939,8 +3463,12 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
             writeInt(&buf, Int32(11))
         
         
-        case .revoked:
+        case .superseded:
             writeInt(&buf, Int32(12))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(13))
         
         }
     }
@@ -2970,7 +3498,8 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
 public enum VerifyWarning: Equatable, Hashable {
     
     /**
-     * The status could not be checked (no status list, expired, another list, index beyond it).
+     * The status could not be checked (no status list held for the permit's URI, that list
+     * expired, or the index beyond it).
      */
     case statusUnknown
     /**
@@ -3074,30 +3603,6 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
-    typealias SwiftType = Int64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterInt64.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3138,30 +3643,6 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
-    typealias SwiftType = Date?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTimestamp.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTimestamp.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3292,6 +3773,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeBundleListLoad: FfiConverterRustBuffer {
+    typealias SwiftType = [BundleListLoad]
+
+    public static func write(_ value: [BundleListLoad], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBundleListLoad.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BundleListLoad] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BundleListLoad]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBundleListLoad.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLapse: FfiConverterRustBuffer {
     typealias SwiftType = [Lapse]
 
@@ -3309,6 +3815,31 @@ fileprivate struct FfiConverterSequenceTypeLapse: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLapse.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeListInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ListInfo]
+
+    public static func write(_ value: [ListInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeListInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ListInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ListInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeListInfo.read(from: &buf))
         }
         return seq
     }
@@ -3505,19 +4036,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_epermit_sdk_checksum_method_holdersigner_sign() != 15323) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_epermit_sdk_checksum_method_verifier_load_status_list() != 4484) {
+    if (uniffi_epermit_sdk_checksum_method_verifier_export_state() != 32920) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_epermit_sdk_checksum_method_verifier_load_trust_list() != 14719) {
+    if (uniffi_epermit_sdk_checksum_method_verifier_load_bundle() != 28433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_epermit_sdk_checksum_method_verifier_state() != 19225) {
+    if (uniffi_epermit_sdk_checksum_method_verifier_load_status_list() != 12506) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_epermit_sdk_checksum_method_verifier_load_trust_list() != 40903) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_epermit_sdk_checksum_method_verifier_state() != 32128) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_epermit_sdk_checksum_method_verifier_verify() != 36590) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_epermit_sdk_checksum_method_verifier_verify_with_options() != 24556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_epermit_sdk_checksum_constructor_verifier_import_state() != 27625) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_epermit_sdk_checksum_constructor_verifier_new() != 57305) {

@@ -302,6 +302,11 @@ uint64_t uniffi_epermit_sdk_fn_clone_verifier(uint64_t handle, RustCallStatus *_
 void uniffi_epermit_sdk_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_IMPORT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_IMPORT_STATE
+uint64_t uniffi_epermit_sdk_fn_constructor_verifier_import_state(RustBuffer state, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_NEW
 uint64_t uniffi_epermit_sdk_fn_constructor_verifier_new(RustBuffer root_keys_hex, RustCallStatus *_Nonnull out_status
@@ -310,6 +315,16 @@ uint64_t uniffi_epermit_sdk_fn_constructor_verifier_new(RustBuffer root_keys_hex
 #ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_WITH_ROOT_KEY_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_CONSTRUCTOR_VERIFIER_WITH_ROOT_KEY_BYTES
 uint64_t uniffi_epermit_sdk_fn_constructor_verifier_with_root_key_bytes(RustBuffer root_keys, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_METHOD_VERIFIER_EXPORT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_METHOD_VERIFIER_EXPORT_STATE
+RustBuffer uniffi_epermit_sdk_fn_method_verifier_export_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_METHOD_VERIFIER_LOAD_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_METHOD_VERIFIER_LOAD_BUNDLE
+RustBuffer uniffi_epermit_sdk_fn_method_verifier_load_bundle(uint64_t ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_FN_METHOD_VERIFIER_LOAD_STATUS_LIST
@@ -642,6 +657,18 @@ uint16_t uniffi_epermit_sdk_checksum_method_holdersigner_sign(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_EXPORT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_EXPORT_STATE
+uint16_t uniffi_epermit_sdk_checksum_method_verifier_export_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_LOAD_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_LOAD_BUNDLE
+uint16_t uniffi_epermit_sdk_checksum_method_verifier_load_bundle(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_LOAD_STATUS_LIST
 #define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_LOAD_STATUS_LIST
 uint16_t uniffi_epermit_sdk_checksum_method_verifier_load_status_list(void
@@ -669,6 +696,12 @@ uint16_t uniffi_epermit_sdk_checksum_method_verifier_verify(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_VERIFY_WITH_OPTIONS
 #define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_METHOD_VERIFIER_VERIFY_WITH_OPTIONS
 uint16_t uniffi_epermit_sdk_checksum_method_verifier_verify_with_options(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_CONSTRUCTOR_VERIFIER_IMPORT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_EPERMIT_SDK_CHECKSUM_CONSTRUCTOR_VERIFIER_IMPORT_STATE
+uint16_t uniffi_epermit_sdk_checksum_constructor_verifier_import_state(void
     
 );
 #endif

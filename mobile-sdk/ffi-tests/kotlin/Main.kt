@@ -74,7 +74,16 @@ fun main() {
         throws<SdkException.InvalidRootKey> { Verifier(listOf("00")) }
         val state = verifier.state(now)
         expect(state.trustListSequence == 1UL.toULong(), "sequence ${state.trustListSequence}")
-        expect(state.statusListAgeSeconds == 3600L, "status age ${state.statusListAgeSeconds}")
+        val status = state.lists.single { it.kind == ListKind.STATUS_LIST }
+        expect(status.ageSeconds == 3600L, "status age ${status.ageSeconds}")
+        expect(status.stale, "status list at its ttl is stale")
+    }
+
+    check("the verifier state survives export and import") {
+        val restored = Verifier.importState(verifier.exportState())
+        expect(restored.state(now) == verifier.state(now), "same state")
+        restored.close()
+        throws<SdkException.StateMalformed> { Verifier.importState(byteArrayOf(1, 2, 3)) }
     }
 
     check("a presentation signed by a JDK Ed25519 key verifies as holder-bound") {

@@ -3,18 +3,54 @@
 Run by mobile-sdk/ci.sh, which generates `epermit_sdk.py` next to a copy of `libepermit_sdk.so`
 in a temporary folder and puts that folder on PYTHONPATH. The holder key is an Ed25519 key held
 in Python (the `cryptography` package), signing through the SDK's HolderSigner foreign trait.
+An independent COSE_Sign1 (RFC 9052) implementation — `cbor2` + `cryptography` + the Base45 of
+RFC 9285 below — builds presentations the SDK did not write.
 """
 
 import datetime
 import json
 import unittest
+import zlib
 
+import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import epermit_sdk as sdk
 
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def b45encode(data):
+    """RFC 9285 §4.2."""
+    out = []
+    for i in range(0, len(data) - 1, 2):
+        n = data[i] * 256 + data[i + 1]
+        out += [B45[n % 45], B45[n // 45 % 45], B45[n // 2025]]
+    if len(data) % 2:
+        out += [B45[data[-1] % 45], B45[data[-1] // 45]]
+    return "".join(out)
+
+
+def b45decode(text):
+    """RFC 9285 §4.3 (input trusted: it comes from the SDK's demo bundle)."""
+    v = [B45.index(c) for c in text]
+    out = bytearray()
+    for i in range(0, len(v), 3):
+        chunk = v[i:i + 3]
+        n = sum(d * 45 ** k for k, d in enumerate(chunk))
+        out += n.to_bytes(2 if len(chunk) == 3 else 1, "big")
+    return bytes(out)
+
+
+def cose_sign1_eddsa(payload, key):
+    """A tagged COSE_Sign1 with protected {1: -8 (EdDSA)}, empty unprotected header and AAD."""
+    protected = cbor2.dumps({1: -8})
+    to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
+    return cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, key.sign(to_be_signed)]))
 
 
 class PythonSigner(sdk.HolderSigner):
@@ -63,6 +99,20 @@ class SdkFromPython(unittest.TestCase):
         self.assertEqual(v.permit.holder_key, self.signer.public_key().hex())
         self.assertEqual(v.report.target, "330782")
         self.assertTrue(v.report.registered_at_target)
+
+    def test_an_independently_built_presentation_verifies_with_the_credential_tagged_or_not(self):
+        prefix, body = self.bundle.credential_text.split(":", 1)
+        self.assertEqual(prefix, "EP1")
+        credential = zlib.decompress(b45decode(body))
+        self.assertEqual(credential[0], 0xD2)  # tag 18, as issued
+        for field_1 in (credential, credential[1:]):  # tagged, then untagged (what the SDK writes)
+            payload = cbor2.dumps({1: field_1, 2: int(NOW.timestamp())})
+            cose = cose_sign1_eddsa(payload, self.key)
+            text = "EPP1:" + b45encode(zlib.compress(cose, 9))
+            v = self.verifier.verify(text, NOW + datetime.timedelta(seconds=5))
+            self.assertEqual(v.verdict, sdk.Verdict.VALID, field_1[:1].hex())
+            self.assertEqual(v.assurance, sdk.Assurance.HOLDER_BOUND)
+            self.assertEqual(v.permit.name, "张小明")
 
     def test_a_tampered_presentation_is_not_valid(self):
         text = self.present()
@@ -113,9 +163,24 @@ class SdkFromPython(unittest.TestCase):
             sdk.Verifier(["zz"])
         state = self.verifier.state(NOW)
         self.assertEqual(state.trust_list_sequence, 1)
-        self.assertEqual(state.trust_list_age_seconds, 86400)
-        self.assertEqual(state.status_list_age_seconds, 3600)
-        self.assertEqual(state.trust_list_expires_at, NOW + datetime.timedelta(days=30))
+        trust, status = state.lists
+        self.assertEqual(trust.kind, sdk.ListKind.TRUST_LIST)
+        self.assertEqual(trust.age_seconds, 86400)
+        self.assertEqual(trust.expires_at, NOW + datetime.timedelta(days=30))
+        self.assertFalse(trust.stale)
+        self.assertEqual(status.kind, sdk.ListKind.STATUS_LIST)
+        self.assertEqual(status.age_seconds, 3600)
+        self.assertEqual(status.ttl_seconds, 3600)
+        self.assertTrue(status.stale)  # at its ttl: fetch again
+        self.assertFalse(status.expired)
+
+    def test_the_verifier_state_survives_export_and_import(self):
+        saved = self.verifier.export_state()
+        restored = sdk.Verifier.import_state(saved)
+        self.assertEqual(restored.state(NOW), self.verifier.state(NOW))
+        self.assertEqual(restored.verify(self.present(), NOW).verdict, sdk.Verdict.VALID)
+        with self.assertRaises(sdk.SdkError.StateMalformed):
+            sdk.Verifier.import_state(saved[:-1])
 
 
 if __name__ == "__main__":

@@ -33,16 +33,41 @@ async fn bad_input_at_permit_verify_auth_and_audit_endpoints_is_named_and_writes
     let before = snapshot(&app, &h.token).await;
     let suspend = format!("/v1/permits/{}/suspend", h.number);
 
-    // Holder key: not hex, wrong length, missing.
-    for key in ["zz", "00", &"ab".repeat(33)] {
-        let r = put(
-            &app,
-            &h.token,
-            "/v1/permits/me/holder-key",
-            json!({ "public_key": key }),
-        )
-        .await;
+    // Holder key: not hex, wrong length, missing; a malformed challenge, signature or code.
+    let binding = |key: &str, challenge: &str, signature: &str, code: &str| json!({ "public_key": key, "challenge": challenge, "signature": signature, "code": code });
+    let (key, challenge, signature) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(64));
+    let device = crypto::signer::KeyFileSigner::generate();
+    let good_key = crypto::keys::public_key_hex(&crypto::signer::Signer::public_key(&device));
+    for bad in ["zz", "00", &"ab".repeat(33), &key] {
+        let body = binding(bad, &challenge, &signature, "123456");
+        let r = put(&app, &h.token, "/v1/permits/me/holder-key", body).await;
         assert_problem(r, 400, "invalid_public_key", Some("public_key")).await;
+    }
+    for (body, code, field) in [
+        (
+            binding(&good_key, "zz", &signature, "123456"),
+            "invalid_challenge",
+            "challenge",
+        ),
+        (
+            binding(&good_key, &challenge, "00", "123456"),
+            "invalid_signature",
+            "signature",
+        ),
+        (
+            binding(&good_key, &challenge, &signature, "12"),
+            "invalid_code",
+            "code",
+        ),
+        // Well-formed, but not the device key's signature over a challenge of ours.
+        (
+            binding(&good_key, &challenge, &signature, "123456"),
+            "bad_proof",
+            "signature",
+        ),
+    ] {
+        let r = put(&app, &h.token, "/v1/permits/me/holder-key", body).await;
+        assert_problem(r, 400, code, Some(field)).await;
     }
     let r = put(&app, &h.token, "/v1/permits/me/holder-key", json!({})).await;
     assert_problem(r, 400, "missing_field", Some("public_key")).await;

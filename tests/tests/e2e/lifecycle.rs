@@ -3,7 +3,7 @@
 //! endorse early refused / in the window accepted / late records a lapse → report.
 
 use chrono::Duration;
-use crypto::signer::{KeyFileSigner, Signer};
+use crypto::signer::KeyFileSigner;
 use epermit_tests::{TestApp, spawn_app};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -50,15 +50,12 @@ async fn the_permit_lifecycle_from_import_to_report() {
 
     // The holder binds a device key; the credential is re-signed with it (cnf).
     let device = KeyFileSigner::generate();
-    let r = app
-        .client
-        .put(app.url("/v1/permits/me/holder-key"))
-        .bearer_auth(&h.token)
-        .json(&json!({ "public_key": crypto::keys::public_key_hex(&device.public_key()) }))
-        .send()
-        .await
-        .unwrap();
+    let before_binding = fixtures::credential(&app, &h.token).await;
+    let r = fixtures::bind_device(&app, &h, &device).await;
     assert_eq!(r.status(), 200);
+    let bound: Value = r.json().await.unwrap();
+    assert!(bound["holder_key_bound_at"].is_string(), "{bound}");
+    assert_eq!(bound["holder_key_bound_from"], "127.0.0.1");
     for (path, media) in [
         ("/v1/permits/me/qr.png", "image/png"),
         ("/v1/permits/me/qr.svg", "image/svg+xml"),
@@ -84,6 +81,10 @@ async fn the_permit_lifecycle_from_import_to_report() {
     );
     assert_eq!(v["warnings"], json!([]));
     assert_eq!(v["permit"]["number"], h.number);
+    // One credential in force per permit: the copy signed before the key was bound is superseded
+    // (a thief's copy of a lost phone's credential stops verifying).
+    let v = verify(&app, &school, &before_binding).await;
+    assert_eq!(v["verdict"], "superseded", "{v}");
 
     let suspend = format!("/v1/permits/{}/suspend", h.number);
     assert_eq!(
@@ -179,20 +180,8 @@ async fn a_late_endorsement_records_a_lapse_that_restarts_continuity() {
 /// Suspends a permit straight in the database, as another instance of the service would: this
 /// instance's list cache is not told.
 async fn suspend_elsewhere(app: &TestApp, number: &str) {
-    use api::store::{lists, permits};
-    let conn = app.state.store.conn();
-    let permit = permits::find_by_number(conn, number)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        permits::set_status(conn, permit.id, permits::Status::Suspended, Some("核查中"))
-            .await
-            .unwrap()
-    );
-    lists::bump(conn, lists::ListName::StatusList)
-        .await
-        .unwrap();
+    let suspended = api::store::permits::Status::Suspended;
+    fixtures::set_status_elsewhere(app, number, suspended, chrono::Utc::now()).await;
 }
 
 #[actix_web::test]

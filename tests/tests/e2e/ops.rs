@@ -72,7 +72,65 @@ async fn the_status_list_is_served_at_its_uri_and_verifies() {
         let bytes = r.bytes().await.unwrap();
         let root = crypto::signer::Signer::public_key(app.state.keys.root().as_ref());
         let list = crypto::status_list::StatusList::verify(&bytes, &[root]).unwrap();
-        assert_eq!(list.uri, app.state.status_uri);
+        assert_eq!(list.uri, app.state.lists.shard_uri(0));
+    }
+}
+
+#[actix_web::test]
+async fn every_status_list_is_listed_by_the_aggregation_document_and_served_at_its_uri() {
+    let app = spawn_app().await;
+    let h = epermit_tests::fixtures::issued_permit(&app, "13900000041", "33070219900101123").await;
+    let credential = epermit_tests::fixtures::credential(&app, &h.token).await;
+    let (_, cose) = crypto::qr_text::decode(&credential).unwrap();
+    let claims = crypto::permit::parse(&cose).unwrap();
+    let r = app
+        .client
+        .get(app.url("/v1/status-lists"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let document: serde_json::Value = r.json().await.unwrap();
+    let uris: Vec<&str> = document["status_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert!(uris.contains(&claims.status.uri.as_str()), "{uris:?}");
+    assert!(
+        uris.contains(&app.state.lists.shard_uri(0).as_str()),
+        "{uris:?}"
+    );
+    let root = crypto::signer::Signer::public_key(app.state.keys.root().as_ref());
+    for uri in uris {
+        let path = uri.trim_start_matches(&app.state.settings.public_url);
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age=300")
+        );
+        assert!(r.headers().contains_key("etag"));
+        let list =
+            crypto::status_list::StatusList::verify(&r.bytes().await.unwrap(), &[root]).unwrap();
+        assert_eq!(list.uri, uri);
+        assert_eq!(
+            list.aggregation_uri,
+            Some(app.state.lists.aggregation_uri())
+        );
+        if uri == claims.status.uri {
+            assert_eq!(
+                list.get(claims.status.index),
+                Some(crypto::status_list::Status::Valid)
+            );
+        }
+    }
+    for missing in ["/s/zz", "/s/0", "/s/x-1"] {
+        let r = app.client.get(app.url(missing)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
     }
 }
 
@@ -129,4 +187,45 @@ async fn signing_keys_start_on_a_whole_second_so_a_permit_signed_in_their_first_
         // issued in the key's first second `key_not_valid_at_issuance`.
         assert_eq!(key.not_before.nanosecond(), 0, "{:?}", key.district);
     }
+}
+
+#[actix_web::test]
+async fn the_verifier_bundle_loads_every_list_into_an_offline_verifier_at_once() {
+    let app = spawn_app().await;
+    let h = epermit_tests::fixtures::issued_permit(&app, "13900000042", "33070219900101123").await;
+    let credential = epermit_tests::fixtures::credential(&app, &h.token).await;
+    let r = app
+        .client
+        .get(app.url("/v1/verifier-bundle"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        crypto::bundle::VERIFIER_BUNDLE_TYPE
+    );
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let root = crypto::signer::Signer::public_key(app.state.keys.root().as_ref());
+    let verifier = epermit_sdk::Verifier::new(vec![crypto::keys::public_key_hex(&root)]).unwrap();
+    let now = std::time::SystemTime::now();
+    let load = verifier.load_bundle(bytes, now).unwrap();
+    assert_eq!(load.trust_list, epermit_sdk::ListOutcome::Installed);
+    assert!(!load.status_lists.is_empty());
+    let verification = verifier.verify(credential, now);
+    assert_eq!(verification.verdict, epermit_sdk::Verdict::Valid);
+    assert!(
+        verification.warnings.is_empty(),
+        "{:?}",
+        verification.warnings
+    );
+    let r = app
+        .client
+        .get(app.url("/v1/verifier-bundle"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
 }

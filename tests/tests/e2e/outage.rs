@@ -134,7 +134,9 @@ async fn with_the_database_gone_every_route_family_answers_503_within_its_timeou
             "PUT",
             "/v1/permits/me/holder-key".into(),
             &h.token,
-            Some(json!({ "public_key": device_key })),
+            Some(
+                json!({ "public_key": device_key, "challenge": "ab".repeat(32), "signature": "cd".repeat(64), "code": "123456" }),
+            ),
         ),
         (
             "POST",

@@ -713,6 +713,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_epermit_sdk_checksum_method_holdersigner_sign(
     ): Int
+    external fun uniffi_epermit_sdk_checksum_method_verifier_export_state(
+    ): Int
+    external fun uniffi_epermit_sdk_checksum_method_verifier_load_bundle(
+    ): Int
     external fun uniffi_epermit_sdk_checksum_method_verifier_load_status_list(
     ): Int
     external fun uniffi_epermit_sdk_checksum_method_verifier_load_trust_list(
@@ -722,6 +726,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_epermit_sdk_checksum_method_verifier_verify(
     ): Int
     external fun uniffi_epermit_sdk_checksum_method_verifier_verify_with_options(
+    ): Int
+    external fun uniffi_epermit_sdk_checksum_constructor_verifier_import_state(
     ): Int
     external fun uniffi_epermit_sdk_checksum_constructor_verifier_new(
     ): Int
@@ -762,10 +768,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_epermit_sdk_fn_free_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_epermit_sdk_fn_constructor_verifier_import_state(`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_epermit_sdk_fn_constructor_verifier_new(`rootKeysHex`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_epermit_sdk_fn_constructor_verifier_with_root_key_bytes(`rootKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_epermit_sdk_fn_method_verifier_export_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_epermit_sdk_fn_method_verifier_load_bundle(`ptr`: Long,`bytes`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_epermit_sdk_fn_method_verifier_load_status_list(`ptr`: Long,`bytes`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_epermit_sdk_fn_method_verifier_load_trust_list(`ptr`: Long,`bytes`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -916,19 +928,28 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_epermit_sdk_checksum_method_holdersigner_sign() and 0xFFFF) != 15323) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_load_status_list() and 0xFFFF) != 4484) {
+    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_export_state() and 0xFFFF) != 32920) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_load_trust_list() and 0xFFFF) != 14719) {
+    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_load_bundle() and 0xFFFF) != 28433) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_state() and 0xFFFF) != 19225) {
+    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_load_status_list() and 0xFFFF) != 12506) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_load_trust_list() and 0xFFFF) != 40903) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_epermit_sdk_checksum_method_verifier_state() and 0xFFFF) != 32128) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_epermit_sdk_checksum_method_verifier_verify() and 0xFFFF) != 36590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_epermit_sdk_checksum_method_verifier_verify_with_options() and 0xFFFF) != 24556) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_epermit_sdk_checksum_constructor_verifier_import_state() and 0xFFFF) != 27625) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_epermit_sdk_checksum_constructor_verifier_new() and 0xFFFF) != 57305) {
@@ -1806,32 +1827,60 @@ public object FfiConverterTypeHolderSigner: FfiConverter<HolderSigner, Long> {
 
 
 /**
- * An offline verifier: pinned root keys + the newest trust list and status list.
+ * An offline verifier: pinned root keys + the newest trust list + the newest status list of each
+ * URI.
  *
  * Thread-safe: verifications run in parallel; a list load waits for them and replaces the list
- * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes.
+ * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes, and
+ * persists [`Verifier::export_state`] itself.
  */
 public interface VerifierInterface {
     
     /**
-     * Loads a status list (`application/statuslist+cwt`) and keeps it if it is signed by a
-     * pinned root key, not expired at `now`, and (for the same URI) not issued before the one
-     * held. Returns what changed; on an error the list held stays. No I/O; costs one signature
-     * check and inflating the list (about a millisecond per 100 000 entries).
+     * The verifier's state as bytes for the app to persist (a file, the app's database) and
+     * give to [`Verifier::import_state`] at the next start: pinned roots, retired roots, the
+     * lists held as the signed bytes received, the highest sequence and latest signed time seen.
+     * Not secret (every list is public), but keep it where other apps cannot replace it: it
+     * names the pinned root keys. Does not block (no I/O); costs a copy of the lists held.
+     */
+    fun `exportState`(): kotlin.ByteArray
+    
+    /**
+     * Loads a verifier bundle (`application/epermit-verifier-bundle+cose`: a trust list and
+     * status lists signed again as one file by a root key). Throws as the list loads do when the
+     * bundle itself is not signed by a pinned root or is malformed (nothing changes then);
+     * otherwise loads the trust list first and then every status list, each by the rules of
+     * `loadTrustList`/`loadStatusList`, and reports each outcome (a refused list leaves the one
+     * held and does not stop the others). No I/O; costs one signature check per list plus one.
+     */
+    fun `loadBundle`(`bytes`: kotlin.ByteArray, `now`: java.time.Instant): BundleLoad
+    
+    /**
+     * Loads a status list (`application/statuslist+cwt`, one shard: its URI is its `sub`) and
+     * keeps it if it is signed by a pinned root key, not expired at `now`, and, when a list for
+     * the same URI is held, issued later than it (the same list again is `UNCHANGED`). Lists for
+     * different URIs are held side by side. Returns what changed; on an error the list held
+     * stays. No I/O; costs one signature check and inflating the list (about a millisecond per
+     * 100 000 entries).
      */
     fun `loadStatusList`(`bytes`: kotlin.ByteArray, `now`: java.time.Instant): Change
     
     /**
      * Loads a trust list (`application/cose`, the bytes the app fetched) and keeps it if it is
-     * signed by a pinned root key, not expired at `now`, and not a rollback (its sequence is at
-     * least the one held; the same sequence must be the same list). Returns what changed; on an
+     * signed by a pinned root key (a retired one: `ListFromRetiredRoot`), not expired at `now`,
+     * and not a rollback: a lower sequence than the highest seen is refused; the same sequence
+     * with the same keys is the server's periodic re-signing — `UPDATED` when issued later (it
+     * replaces the list held, so its expiry moves on), `UNCHANGED` otherwise; the same sequence
+     * with other keys is refused. A list announcing a successor root key makes the verifier
+     * pin only the successor from then on (`state(now).rootKeyIds`). Returns what changed; on an
      * error the list held stays. No I/O; costs one signature check plus parsing, well under a
      * millisecond for a few dozen keys.
      */
     fun `loadTrustList`(`bytes`: kotlin.ByteArray, `now`: java.time.Instant): Change
     
     /**
-     * What the verifier holds, with the lists' ages at `now`. No I/O; costs nanoseconds.
+     * What the verifier holds, each list with its age and staleness at `now` (see
+     * [`ListInfo`]). Does not block (no I/O); costs microseconds.
      */
     fun `state`(`now`: java.time.Instant): VerifierState
     
@@ -1853,10 +1902,12 @@ public interface VerifierInterface {
 }
 
 /**
- * An offline verifier: pinned root keys + the newest trust list and status list.
+ * An offline verifier: pinned root keys + the newest trust list + the newest status list of each
+ * URI.
  *
  * Thread-safe: verifications run in parallel; a list load waits for them and replaces the list
- * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes.
+ * atomically. No method does I/O: the app fetches the lists (HTTP) and passes the bytes, and
+ * persists [`Verifier::export_state`] itself.
  */
 open class Verifier: Disposable, AutoCloseable, VerifierInterface
 {
@@ -1976,10 +2027,56 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Loads a status list (`application/statuslist+cwt`) and keeps it if it is signed by a
-     * pinned root key, not expired at `now`, and (for the same URI) not issued before the one
-     * held. Returns what changed; on an error the list held stays. No I/O; costs one signature
-     * check and inflating the list (about a millisecond per 100 000 entries).
+     * The verifier's state as bytes for the app to persist (a file, the app's database) and
+     * give to [`Verifier::import_state`] at the next start: pinned roots, retired roots, the
+     * lists held as the signed bytes received, the highest sequence and latest signed time seen.
+     * Not secret (every list is public), but keep it where other apps cannot replace it: it
+     * names the pinned root keys. Does not block (no I/O); costs a copy of the lists held.
+     */override fun `exportState`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_epermit_sdk_fn_method_verifier_export_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Loads a verifier bundle (`application/epermit-verifier-bundle+cose`: a trust list and
+     * status lists signed again as one file by a root key). Throws as the list loads do when the
+     * bundle itself is not signed by a pinned root or is malformed (nothing changes then);
+     * otherwise loads the trust list first and then every status list, each by the rules of
+     * `loadTrustList`/`loadStatusList`, and reports each outcome (a refused list leaves the one
+     * held and does not stop the others). No I/O; costs one signature check per list plus one.
+     */
+    @Throws(SdkException::class)override fun `loadBundle`(`bytes`: kotlin.ByteArray, `now`: java.time.Instant): BundleLoad {
+            return FfiConverterTypeBundleLoad.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_epermit_sdk_fn_method_verifier_load_bundle(
+        it,
+        
+        FfiConverterByteArray.lower(`bytes`),
+        FfiConverterTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Loads a status list (`application/statuslist+cwt`, one shard: its URI is its `sub`) and
+     * keeps it if it is signed by a pinned root key, not expired at `now`, and, when a list for
+     * the same URI is held, issued later than it (the same list again is `UNCHANGED`). Lists for
+     * different URIs are held side by side. Returns what changed; on an error the list held
+     * stays. No I/O; costs one signature check and inflating the list (about a millisecond per
+     * 100 000 entries).
      */
     @Throws(SdkException::class)override fun `loadStatusList`(`bytes`: kotlin.ByteArray, `now`: java.time.Instant): Change {
             return FfiConverterTypeChange.lift(
@@ -1999,8 +2096,12 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
     
     /**
      * Loads a trust list (`application/cose`, the bytes the app fetched) and keeps it if it is
-     * signed by a pinned root key, not expired at `now`, and not a rollback (its sequence is at
-     * least the one held; the same sequence must be the same list). Returns what changed; on an
+     * signed by a pinned root key (a retired one: `ListFromRetiredRoot`), not expired at `now`,
+     * and not a rollback: a lower sequence than the highest seen is refused; the same sequence
+     * with the same keys is the server's periodic re-signing — `UPDATED` when issued later (it
+     * replaces the list held, so its expiry moves on), `UNCHANGED` otherwise; the same sequence
+     * with other keys is refused. A list announcing a successor root key makes the verifier
+     * pin only the successor from then on (`state(now).rootKeyIds`). Returns what changed; on an
      * error the list held stays. No I/O; costs one signature check plus parsing, well under a
      * millisecond for a few dozen keys.
      */
@@ -2021,7 +2122,8 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * What the verifier holds, with the lists' ages at `now`. No I/O; costs nanoseconds.
+     * What the verifier holds, each list with its age and staleness at `now` (see
+     * [`ListInfo`]). Does not block (no I/O); costs microseconds.
      */override fun `state`(`now`: java.time.Instant): VerifierState {
             return FfiConverterTypeVerifierState.lift(
     callWithHandle {
@@ -2086,6 +2188,29 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
     companion object {
         
     /**
+     * A verifier restored from [`Verifier::export_state`] bytes the app saved: the pinned root
+     * keys (after a rotation: the successor), the lists held (verified again), the highest
+     * trust-list sequence and the latest signed time seen, so rollback refusal and
+     * `clock_suspect` survive a restart. Does not block (no I/O); costs one signature check per
+     * list plus inflating the status lists, about a millisecond per 100 000 entries.
+     *
+     * Throws `StateMalformed` for bytes that are not a saved state or whose lists do not verify:
+     * then start from the pinned keys (`Verifier(rootKeysHex)`) and fetch the lists again.
+     */
+    @Throws(SdkException::class) fun `importState`(`state`: kotlin.ByteArray): Verifier {
+            return FfiConverterTypeVerifier.lift(
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_epermit_sdk_fn_constructor_verifier_import_state(
+    
+        
+        FfiConverterByteArray.lower(`state`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
      * As [`Verifier::new`], with each root key as its 32 raw bytes. No I/O; costs microseconds.
      */
     @Throws(SdkException::class) fun `withRootKeyBytes`(`rootKeys`: List<kotlin.ByteArray>): Verifier {
@@ -2126,6 +2251,108 @@ public object FfiConverterTypeVerifier: FfiConverter<Verifier, Long> {
 
     override fun write(value: Verifier, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * One status list inside a bundle.
+ */
+data class BundleListLoad (
+    /**
+     * Its URI, when it verified.
+     */
+    var `uri`: kotlin.String?
+    , 
+    /**
+     * What it did.
+     */
+    var `outcome`: ListOutcome
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBundleListLoad: FfiConverterRustBuffer<BundleListLoad> {
+    override fun read(buf: ByteBuffer): BundleListLoad {
+        return BundleListLoad(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeListOutcome.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BundleListLoad) = (
+            FfiConverterOptionalString.allocationSize(value.`uri`) +
+            FfiConverterTypeListOutcome.allocationSize(value.`outcome`)
+    )
+
+    override fun write(value: BundleListLoad, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`uri`, buf)
+            FfiConverterTypeListOutcome.write(value.`outcome`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`Verifier::load_bundle`].
+ */
+data class BundleLoad (
+    /**
+     * When the bundle was assembled.
+     */
+    var `issuedAt`: java.time.Instant
+    , 
+    /**
+     * What the trust list did (loaded first).
+     */
+    var `trustList`: ListOutcome
+    , 
+    /**
+     * What each status list did, in bundle order.
+     */
+    var `statusLists`: List<BundleListLoad>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBundleLoad: FfiConverterRustBuffer<BundleLoad> {
+    override fun read(buf: ByteBuffer): BundleLoad {
+        return BundleLoad(
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTypeListOutcome.read(buf),
+            FfiConverterSequenceTypeBundleListLoad.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BundleLoad) = (
+            FfiConverterTimestamp.allocationSize(value.`issuedAt`) +
+            FfiConverterTypeListOutcome.allocationSize(value.`trustList`) +
+            FfiConverterSequenceTypeBundleListLoad.allocationSize(value.`statusLists`)
+    )
+
+    override fun write(value: BundleLoad, buf: ByteBuffer) {
+            FfiConverterTimestamp.write(value.`issuedAt`, buf)
+            FfiConverterTypeListOutcome.write(value.`trustList`, buf)
+            FfiConverterSequenceTypeBundleListLoad.write(value.`statusLists`, buf)
     }
 }
 
@@ -2293,6 +2520,107 @@ public object FfiConverterTypeLapse: FfiConverterRustBuffer<Lapse> {
     override fun write(value: Lapse, buf: ByteBuffer) {
             FfiConverterString.write(value.`from`, buf)
             FfiConverterOptionalString.write(value.`until`, buf)
+    }
+}
+
+
+
+/**
+ * One list held, with its age at the `now` asked for.
+ *
+ * `stale` tells the app to fetch the list again: a trust list once `now ≥ expires_at` (its
+ * validity is used up; verifications then warn `trust_list_stale`), a status list once its age
+ * reaches its `ttl` (the draft's cache lifetime) or it has expired. `expired` (`now ≥
+ * expires_at`) means verification no longer uses it (a status list then gives
+ * `status_unknown`). A list is kept after it expires, until a newer one replaces it.
+ */
+data class ListInfo (
+    /**
+     * Trust list or status list.
+     */
+    var `kind`: ListKind
+    , 
+    /**
+     * A status list's URI (`sub`, what permits point at); `None` for the trust list.
+     */
+    var `uri`: kotlin.String?
+    , 
+    /**
+     * When it was issued (signed).
+     */
+    var `issuedAt`: java.time.Instant
+    , 
+    /**
+     * When it expires.
+     */
+    var `expiresAt`: java.time.Instant
+    , 
+    /**
+     * A status list's `ttl` in seconds; `None` for the trust list.
+     */
+    var `ttlSeconds`: kotlin.ULong?
+    , 
+    /**
+     * Seconds from its issue to `now` (negative: the device clock is behind).
+     */
+    var `ageSeconds`: kotlin.Long
+    , 
+    /**
+     * Fetch it again (see the type's documentation).
+     */
+    var `stale`: kotlin.Boolean
+    , 
+    /**
+     * `now ≥ expires_at`.
+     */
+    var `expired`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeListInfo: FfiConverterRustBuffer<ListInfo> {
+    override fun read(buf: ByteBuffer): ListInfo {
+        return ListInfo(
+            FfiConverterTypeListKind.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ListInfo) = (
+            FfiConverterTypeListKind.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`uri`) +
+            FfiConverterTimestamp.allocationSize(value.`issuedAt`) +
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalULong.allocationSize(value.`ttlSeconds`) +
+            FfiConverterLong.allocationSize(value.`ageSeconds`) +
+            FfiConverterBoolean.allocationSize(value.`stale`) +
+            FfiConverterBoolean.allocationSize(value.`expired`)
+    )
+
+    override fun write(value: ListInfo, buf: ByteBuffer) {
+            FfiConverterTypeListKind.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`uri`, buf)
+            FfiConverterTimestamp.write(value.`issuedAt`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
+            FfiConverterOptionalULong.write(value.`ttlSeconds`, buf)
+            FfiConverterLong.write(value.`ageSeconds`, buf)
+            FfiConverterBoolean.write(value.`stale`, buf)
+            FfiConverterBoolean.write(value.`expired`, buf)
     }
 }
 
@@ -2671,6 +2999,8 @@ data class Verification (
      * from the permit's periods, lapses and issuer. Present only when the issuer's signature
      * verified (verdicts from `bad_holder_signature` on), so it is never computed from forged
      * data. The permit's status follows the verdict: `suspended` and `revoked` give that status;
+     * `superseded` gives the report of this (older) copy as active — the holder's current
+     * version is authoritative;
      * `endorsement_overdue` gives the lapse SPEC §1.4 defines (open from the missed anniversary,
      * the Asia/Shanghai day of `expires_at`); otherwise active.
      */
@@ -2723,54 +3053,26 @@ public object FfiConverterTypeVerification: FfiConverterRustBuffer<Verification>
  */
 data class VerifierState (
     /**
-     * Key ids (16 hex digits) of the pinned root keys.
+     * Key ids (16 hex digits) of the pinned root keys. After a trust list announced a
+     * successor root key: the successor's only.
      */
     var `rootKeyIds`: List<kotlin.String>
     , 
     /**
-     * Sequence of the trust list held.
+     * The pinned root keys themselves (64 hex digits each), in the order of `root_key_ids`.
+     */
+    var `rootKeysHex`: List<kotlin.String>
+    , 
+    /**
+     * The highest trust-list sequence accepted (that of the trust list held): a lower one is
+     * refused as a rollback, also after `export_state`/`import_state`.
      */
     var `trustListSequence`: kotlin.ULong?
     , 
     /**
-     * When the trust list held was issued.
+     * Every list held: the trust list first, then the status lists by URI.
      */
-    var `trustListIssuedAt`: java.time.Instant?
-    , 
-    /**
-     * When the trust list held expires (refresh before).
-     */
-    var `trustListExpiresAt`: java.time.Instant?
-    , 
-    /**
-     * Seconds from the trust list's issue to `now` (negative: the clock is behind).
-     */
-    var `trustListAgeSeconds`: kotlin.Long?
-    , 
-    /**
-     * URI of the status list held.
-     */
-    var `statusListUri`: kotlin.String?
-    , 
-    /**
-     * When the status list held was issued.
-     */
-    var `statusListIssuedAt`: java.time.Instant?
-    , 
-    /**
-     * When the status list held expires.
-     */
-    var `statusListExpiresAt`: java.time.Instant?
-    , 
-    /**
-     * Seconds from the status list's issue to `now`.
-     */
-    var `statusListAgeSeconds`: kotlin.Long?
-    , 
-    /**
-     * Seconds the status list asks to be cached (its `ttl`): refresh after that.
-     */
-    var `statusListTtlSeconds`: kotlin.ULong?
+    var `lists`: List<ListInfo>
     
 ){
     
@@ -2788,42 +3090,24 @@ public object FfiConverterTypeVerifierState: FfiConverterRustBuffer<VerifierStat
     override fun read(buf: ByteBuffer): VerifierState {
         return VerifierState(
             FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
             FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalTimestamp.read(buf),
-            FfiConverterOptionalTimestamp.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTimestamp.read(buf),
-            FfiConverterOptionalTimestamp.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterSequenceTypeListInfo.read(buf),
         )
     }
 
     override fun allocationSize(value: VerifierState) = (
             FfiConverterSequenceString.allocationSize(value.`rootKeyIds`) +
+            FfiConverterSequenceString.allocationSize(value.`rootKeysHex`) +
             FfiConverterOptionalULong.allocationSize(value.`trustListSequence`) +
-            FfiConverterOptionalTimestamp.allocationSize(value.`trustListIssuedAt`) +
-            FfiConverterOptionalTimestamp.allocationSize(value.`trustListExpiresAt`) +
-            FfiConverterOptionalLong.allocationSize(value.`trustListAgeSeconds`) +
-            FfiConverterOptionalString.allocationSize(value.`statusListUri`) +
-            FfiConverterOptionalTimestamp.allocationSize(value.`statusListIssuedAt`) +
-            FfiConverterOptionalTimestamp.allocationSize(value.`statusListExpiresAt`) +
-            FfiConverterOptionalLong.allocationSize(value.`statusListAgeSeconds`) +
-            FfiConverterOptionalULong.allocationSize(value.`statusListTtlSeconds`)
+            FfiConverterSequenceTypeListInfo.allocationSize(value.`lists`)
     )
 
     override fun write(value: VerifierState, buf: ByteBuffer) {
             FfiConverterSequenceString.write(value.`rootKeyIds`, buf)
+            FfiConverterSequenceString.write(value.`rootKeysHex`, buf)
             FfiConverterOptionalULong.write(value.`trustListSequence`, buf)
-            FfiConverterOptionalTimestamp.write(value.`trustListIssuedAt`, buf)
-            FfiConverterOptionalTimestamp.write(value.`trustListExpiresAt`, buf)
-            FfiConverterOptionalLong.write(value.`trustListAgeSeconds`, buf)
-            FfiConverterOptionalString.write(value.`statusListUri`, buf)
-            FfiConverterOptionalTimestamp.write(value.`statusListIssuedAt`, buf)
-            FfiConverterOptionalTimestamp.write(value.`statusListExpiresAt`, buf)
-            FfiConverterOptionalLong.write(value.`statusListAgeSeconds`, buf)
-            FfiConverterOptionalULong.write(value.`statusListTtlSeconds`, buf)
+            FfiConverterSequenceTypeListInfo.write(value.`lists`, buf)
     }
 }
 
@@ -2990,7 +3274,7 @@ enum class Change {
      */
     INSTALLED,
     /**
-     * A newer list replaced the one held.
+     * A newer list (or the same list re-signed later) replaced the one held.
      */
     UPDATED,
     /**
@@ -3018,6 +3302,102 @@ public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
     override fun allocationSize(value: Change) = 4UL
 
     override fun write(value: Change, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Which kind of list a [`ListInfo`] describes.
+ */
+
+enum class ListKind {
+    
+    /**
+     * The trust list (`application/cose`): the district keys.
+     */
+    TRUST_LIST,
+    /**
+     * A status list shard (`application/statuslist+cwt`).
+     */
+    STATUS_LIST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeListKind: FfiConverterRustBuffer<ListKind> {
+    override fun read(buf: ByteBuffer) = try {
+        ListKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ListKind) = 4UL
+
+    override fun write(value: ListKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What one list inside a bundle did.
+ */
+
+enum class ListOutcome {
+    
+    /**
+     * No list was held (for its URI); this one is now.
+     */
+    INSTALLED,
+    /**
+     * It replaced the list held.
+     */
+    UPDATED,
+    /**
+     * The list held stays (the same list, or an earlier signature of it).
+     */
+    UNCHANGED,
+    /**
+     * Refused by the rules of `load_trust_list` / `load_status_list` (expired, rollback,
+     * older than held, conflicting, not signed by a pinned root, malformed); the list held
+     * stays. Load that list on its own to learn why.
+     */
+    REFUSED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeListOutcome: FfiConverterRustBuffer<ListOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        ListOutcome.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ListOutcome) = 4UL
+
+    override fun write(value: ListOutcome, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -3191,7 +3571,19 @@ sealed class SdkException: kotlin.Exception() {
     }
     
     /**
-     * The bytes are not a trust list / status list of SPEC §2.
+     * The list (or bundle) is signed by a root key this verifier retired: a trust list signed by
+     * it announced a successor root key, and only the successor is pinned since. App action:
+     * discard the download (a stale cache or mirror still serving the old root's lists), keep
+     * the list held, fetch again later.
+     */
+    class ListFromRetiredRoot(
+        ) : SdkException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The bytes are not a trust list / status list / verifier bundle of SPEC §2.
      * App action: discard the download (wrong URL or content type?), keep the list held.
      */
     class ListMalformed(
@@ -3234,6 +3626,17 @@ sealed class SdkException: kotlin.Exception() {
      * held for the same URI. App action: discard it, keep the list held.
      */
     class ListOutdated(
+        ) : SdkException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The bytes given to `Verifier.importState` are not a state `exportState` wrote, or a list in
+     * it no longer verifies. App action: discard them, start from the pinned keys
+     * (`Verifier(rootKeysHex)`) and fetch the lists again.
+     */
+    class StateMalformed(
         ) : SdkException() {
         override val message
             get() = ""
@@ -3320,19 +3723,21 @@ public object FfiConverterTypeSdkError : FfiConverterRustBuffer<SdkException> {
         return when(buf.getInt()) {
             1 -> SdkException.InvalidRootKey()
             2 -> SdkException.ListNotTrusted()
-            3 -> SdkException.ListMalformed()
-            4 -> SdkException.ListExpired()
-            5 -> SdkException.ListRollback(
+            3 -> SdkException.ListFromRetiredRoot()
+            4 -> SdkException.ListMalformed()
+            5 -> SdkException.ListExpired()
+            6 -> SdkException.ListRollback(
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            6 -> SdkException.ListOutdated()
-            7 -> SdkException.CredentialMalformed()
-            8 -> SdkException.NotBoundToSigner()
-            9 -> SdkException.SignerFailed()
-            10 -> SdkException.InvalidChallenge()
-            11 -> SdkException.TargetNotInJinhua()
-            12 -> SdkException.InvalidDate()
+            7 -> SdkException.ListOutdated()
+            8 -> SdkException.StateMalformed()
+            9 -> SdkException.CredentialMalformed()
+            10 -> SdkException.NotBoundToSigner()
+            11 -> SdkException.SignerFailed()
+            12 -> SdkException.InvalidChallenge()
+            13 -> SdkException.TargetNotInJinhua()
+            14 -> SdkException.InvalidDate()
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -3344,6 +3749,10 @@ public object FfiConverterTypeSdkError : FfiConverterRustBuffer<SdkException> {
                 4UL
             )
             is SdkException.ListNotTrusted -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is SdkException.ListFromRetiredRoot -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -3362,6 +3771,10 @@ public object FfiConverterTypeSdkError : FfiConverterRustBuffer<SdkException> {
                 + FfiConverterULong.allocationSize(value.`offered`)
             )
             is SdkException.ListOutdated -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is SdkException.StateMalformed -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -3402,46 +3815,54 @@ public object FfiConverterTypeSdkError : FfiConverterRustBuffer<SdkException> {
                 buf.putInt(2)
                 Unit
             }
-            is SdkException.ListMalformed -> {
+            is SdkException.ListFromRetiredRoot -> {
                 buf.putInt(3)
                 Unit
             }
-            is SdkException.ListExpired -> {
+            is SdkException.ListMalformed -> {
                 buf.putInt(4)
                 Unit
             }
-            is SdkException.ListRollback -> {
+            is SdkException.ListExpired -> {
                 buf.putInt(5)
+                Unit
+            }
+            is SdkException.ListRollback -> {
+                buf.putInt(6)
                 FfiConverterULong.write(value.`held`, buf)
                 FfiConverterULong.write(value.`offered`, buf)
                 Unit
             }
             is SdkException.ListOutdated -> {
-                buf.putInt(6)
-                Unit
-            }
-            is SdkException.CredentialMalformed -> {
                 buf.putInt(7)
                 Unit
             }
-            is SdkException.NotBoundToSigner -> {
+            is SdkException.StateMalformed -> {
                 buf.putInt(8)
                 Unit
             }
-            is SdkException.SignerFailed -> {
+            is SdkException.CredentialMalformed -> {
                 buf.putInt(9)
                 Unit
             }
-            is SdkException.InvalidChallenge -> {
+            is SdkException.NotBoundToSigner -> {
                 buf.putInt(10)
                 Unit
             }
-            is SdkException.TargetNotInJinhua -> {
+            is SdkException.SignerFailed -> {
                 buf.putInt(11)
                 Unit
             }
-            is SdkException.InvalidDate -> {
+            is SdkException.InvalidChallenge -> {
                 buf.putInt(12)
+                Unit
+            }
+            is SdkException.TargetNotInJinhua -> {
+                buf.putInt(13)
+                Unit
+            }
+            is SdkException.InvalidDate -> {
+                buf.putInt(14)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -3502,6 +3923,11 @@ enum class Verdict {
      */
     SUSPENDED,
     /**
+     * A newer signed version of the same permit exists: this copy is no longer in force; the
+     * holder should show the current one (fetched from the API).
+     */
+    SUPERSEDED,
+    /**
      * Revoked.
      */
     REVOKED;
@@ -3541,7 +3967,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
 enum class VerifyWarning {
     
     /**
-     * The status could not be checked (no status list, expired, another list, index beyond it).
+     * The status could not be checked (no status list held for the permit's URI, that list
+     * expired, or the index beyond it).
      */
     STATUS_UNKNOWN,
     /**
@@ -3617,38 +4044,6 @@ public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
-    override fun read(buf: ByteBuffer): kotlin.Long? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterLong.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.Long?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterLong.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.Long?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterLong.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -3703,38 +4098,6 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
         } else {
             buf.put(1)
             FfiConverterByteArray.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.Instant?> {
-    override fun read(buf: ByteBuffer): java.time.Instant? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTimestamp.read(buf)
-    }
-
-    override fun allocationSize(value: java.time.Instant?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTimestamp.allocationSize(value)
-        }
-    }
-
-    override fun write(value: java.time.Instant?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTimestamp.write(value, buf)
         }
     }
 }
@@ -3897,6 +4260,34 @@ public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeBundleListLoad: FfiConverterRustBuffer<List<BundleListLoad>> {
+    override fun read(buf: ByteBuffer): List<BundleListLoad> {
+        val len = buf.getInt()
+        return List<BundleListLoad>(len) {
+            FfiConverterTypeBundleListLoad.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BundleListLoad>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBundleListLoad.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BundleListLoad>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBundleListLoad.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLapse: FfiConverterRustBuffer<List<Lapse>> {
     override fun read(buf: ByteBuffer): List<Lapse> {
         val len = buf.getInt()
@@ -3915,6 +4306,34 @@ public object FfiConverterSequenceTypeLapse: FfiConverterRustBuffer<List<Lapse>>
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeLapse.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeListInfo: FfiConverterRustBuffer<List<ListInfo>> {
+    override fun read(buf: ByteBuffer): List<ListInfo> {
+        val len = buf.getInt()
+        return List<ListInfo>(len) {
+            FfiConverterTypeListInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ListInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeListInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ListInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeListInfo.write(it, buf)
         }
     }
 }

@@ -1,0 +1,147 @@
+//! `status_shards`: one row per status-list shard: its size, how many entries are taken, the
+//! packed entries as published, the global status sequence at its last change.
+
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
+
+use crate::store::{Result, found};
+
+/// A shard.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "status_shards")]
+pub struct Model {
+    /// The shard's number (its URI is `<public url>/sl/<id>`, shard 0 `<public url>/sl`).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i32,
+    /// How many entries it holds.
+    pub size: i32,
+    /// How many entries are taken.
+    pub used: i32,
+    /// The packed 2-bit entries (4 a byte, least significant first).
+    pub bits: Vec<u8>,
+    /// The global status sequence at its last change.
+    pub sequence: i64,
+    /// When it last changed.
+    pub changed_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// A shard's freshness without its entries: `(id, sequence, changed_at)`.
+pub type Stamp = (i32, i64, DateTime<Utc>);
+
+/// The lowest shard that is less than 90 % full, if any.
+pub async fn open_with_room<C: ConnectionTrait>(db: &C) -> Result<Option<i32>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(
+            Expr::col(Column::Used)
+                .mul(10)
+                .lt(Expr::col(Column::Size).mul(9)),
+        )
+        .order_by_asc(Column::Id)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
+}
+
+/// Opens a new shard of `size` entries (all valid), numbered after the last.
+pub async fn create(txn: &DatabaseTransaction, size: i32, now: DateTime<Utc>) -> Result<i32> {
+    let last: Option<i32> = Entity::find()
+        .select_only()
+        .column_as(Column::Id.max(), "max")
+        .into_tuple::<Option<i32>>()
+        .one(txn)
+        .await?
+        .flatten();
+    let id = last.map_or(1, |l| Ord::max(l, 0) + 1);
+    let row = ActiveModel {
+        id: Set(id),
+        size: Set(size),
+        used: Set(0),
+        bits: Set(vec![0; usize::try_from(size / 4).unwrap_or(0)]),
+        sequence: Set(0),
+        changed_at: Set(now),
+    };
+    Entity::insert(row).exec_without_returning(txn).await?;
+    Ok(id)
+}
+
+/// Locks shard `id` until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite writers are
+/// serialised already) and returns it.
+pub async fn lock(txn: &DatabaseTransaction, id: i32) -> Result<Model> {
+    let query = Entity::find_by_id(id);
+    let query = if txn.get_database_backend() == DbBackend::Postgres {
+        query.lock_exclusive()
+    } else {
+        query
+    };
+    found(query.one(txn).await?, "status shard")
+}
+
+/// Counts one more entry taken in shard `id`.
+pub async fn take(txn: &DatabaseTransaction, id: i32) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::Used, Expr::col(Column::Used).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Stores the entries of shard `id`, stamped with `sequence` at `now`.
+pub async fn store_bits(
+    txn: &DatabaseTransaction,
+    id: i32,
+    bits: Vec<u8>,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::Bits, Expr::value(bits))
+        .col_expr(Column::Sequence, Expr::value(sequence))
+        .col_expr(Column::ChangedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Every shard's stamp, by id.
+pub async fn stamps<C: ConnectionTrait>(db: &C) -> Result<Vec<Stamp>> {
+    Ok(Entity::find()
+        .select_only()
+        .columns([Column::Id, Column::Sequence, Column::ChangedAt])
+        .order_by_asc(Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Shard `id`'s stamp, if it exists.
+pub async fn stamp<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Stamp>> {
+    Ok(Entity::find_by_id(id)
+        .select_only()
+        .columns([Column::Id, Column::Sequence, Column::ChangedAt])
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
+/// Shard `id`, with its entries.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<Model> {
+    found(Entity::find_by_id(id).one(db).await?, "status shard")
+}
+
+/// The shards changed after global status sequence `sequence`, with their entries.
+pub async fn changed_after<C: ConnectionTrait>(db: &C, sequence: i64) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Sequence.gt(sequence))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
