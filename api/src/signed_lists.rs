@@ -250,7 +250,7 @@ impl ListCache {
 
     /// Shard `shard` as a list, its `iat` derived from its last change at `now`.
     fn shard_list(&self, shard: shards::Model, now: DateTime<Utc>) -> Result<StatusList, KeyError> {
-        let issued_at = signing_time(Some(shard.changed_at), now, STATUS_LIST_VALIDITY);
+        let issued_at = signing_time(Some(shard.changed()), now, STATUS_LIST_VALIDITY);
         let list = StatusList::from_packed(
             self.shard_uri(shard.id),
             issued_at,

@@ -8,8 +8,9 @@
 //!   binding): which entry `(shard, idx)` it points at; unique, so no two versions share one.
 //! - `permits.holder_key_bound_at`, `permits.holder_key_bound_from`: when and from which client
 //!   address the holder's device key was bound (shown to the holder).
-//! - `list_sequences.changed_at`: when a list's sequence last moved, so every instance signs the
-//!   same list at the same `iat` (a verifier sees one list per sequence and time, not one per
+//! - `list_sequences.changed_at`: when a list's sequence last moved (microseconds since the Unix
+//!   epoch, like `status_shards.changed_at`: plain integers read back exactly on both backends),
+//!   so every instance signs the same list at the same `iat` (a verifier sees one list per sequence and time, not one per
 //!   instance).
 //!
 //! Existing permits are carried over into shard 0, which keeps the legacy placement (index =
@@ -17,7 +18,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_pk_auto, blob, integer, text_null, timestamp_with_time_zone,
+    big_integer, big_integer_null, big_pk_auto, blob, integer, text_null, timestamp_with_time_zone,
     timestamp_with_time_zone_null,
 };
 
@@ -53,7 +54,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(ListSequences::Table)
-                    .add_column(timestamp_with_time_zone_null(ListSequences::ChangedAt))
+                    .add_column(big_integer_null(ListSequences::ChangedAt))
                     .to_owned(),
             )
             .await?;
@@ -66,7 +67,7 @@ impl MigrationTrait for Migration {
                     .col(integer(StatusShards::Used))
                     .col(blob(StatusShards::Bits))
                     .col(big_integer(StatusShards::Sequence))
-                    .col(timestamp_with_time_zone(StatusShards::ChangedAt))
+                    .col(big_integer(StatusShards::ChangedAt))
                     .to_owned(),
             )
             .await?;
@@ -202,7 +203,7 @@ async fn carry_over_permits(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .into(),
             bits.into(),
             0i64.into(),
-            Expr::current_timestamp(),
+            0i64.into(),
         ])
         .to_owned();
     db.execute(&insert).await?;

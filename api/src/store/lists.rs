@@ -54,7 +54,10 @@ pub async fn bump<C: ConnectionTrait>(db: &C, list: ListName) -> Result<i64> {
             ListSequences::Sequence,
             Expr::col(ListSequences::Sequence).add(1),
         )
-        .value(ListSequences::ChangedAt, Expr::value(chrono::Utc::now()))
+        .value(
+            ListSequences::ChangedAt,
+            Expr::value(chrono::Utc::now().timestamp_micros()),
+        )
         .and_where(Expr::col(ListSequences::Name).eq(list.as_str()))
         .returning_col(ListSequences::Sequence)
         .to_owned();
@@ -67,13 +70,27 @@ pub async fn stamp<C: ConnectionTrait>(
     db: &C,
     list: ListName,
 ) -> Result<(i64, Option<chrono::DateTime<chrono::Utc>>)> {
+    // Read as text: SQLite's driver infers a column's type from the query plan and may take a
+    // value written after the column was added for NULL; a cast to text always reads back.
     let select = Query::select()
-        .columns([ListSequences::Sequence, ListSequences::ChangedAt])
+        .column(ListSequences::Sequence)
+        .expr_as(
+            Expr::cust("CAST(changed_at AS TEXT)"),
+            sea_orm::sea_query::Alias::new("changed_at"),
+        )
         .from(ListSequences::Table)
         .and_where(Expr::col(ListSequences::Name).eq(list.as_str()))
         .to_owned();
     match db.query_one(&select).await? {
-        Some(row) => Ok((row.try_get("", "sequence")?, row.try_get("", "changed_at")?)),
+        Some(row) => {
+            let changed: Option<String> = row.try_get("", "changed_at")?;
+            Ok((
+                row.try_get("", "sequence")?,
+                changed
+                    .and_then(|c| c.trim().parse::<i64>().ok())
+                    .and_then(chrono::DateTime::from_timestamp_micros),
+            ))
+        }
         None => Ok((0, None)),
     }
 }

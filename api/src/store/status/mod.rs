@@ -105,6 +105,7 @@ pub async fn set(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let shard = shards::lock(txn, entry.shard).await?;
+    let last_changed = shard.changed();
     let mut bits = shard.bits;
     let idx = usize::try_from(entry.idx).unwrap_or(usize::MAX);
     let (byte, shift) = (idx / 4, (idx % 4) * 2);
@@ -117,7 +118,7 @@ pub async fn set(
     let sequence = lists::bump(txn, lists::ListName::StatusList).await?;
     // At least a second after the last change: the shard is signed at whole seconds, and a
     // verifier takes a list for one URI only with a later `iat` than the one it holds.
-    let changed_at = now.max(shard.changed_at + chrono::Duration::seconds(1));
+    let changed_at = now.max(last_changed + chrono::Duration::seconds(1));
     shards::store_bits(txn, entry.shard, bits, sequence, changed_at).await
 }
 

@@ -24,8 +24,20 @@ pub struct Model {
     pub bits: Vec<u8>,
     /// The global status sequence at its last change.
     pub sequence: i64,
-    /// When it last changed.
-    pub changed_at: DateTimeUtc,
+    /// When it last changed, in microseconds since the Unix epoch (see [`Model::changed`]).
+    pub changed_at: i64,
+}
+
+impl Model {
+    /// When the shard last changed.
+    pub fn changed(&self) -> DateTime<Utc> {
+        from_micros(self.changed_at)
+    }
+}
+
+/// An instant stored as microseconds since the Unix epoch.
+fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 impl ActiveModelBehavior for ActiveModel {}
@@ -65,7 +77,7 @@ pub async fn create(txn: &DatabaseTransaction, size: i32, now: DateTime<Utc>) ->
         used: Set(0),
         bits: Set(vec![0; usize::try_from(size / 4).unwrap_or(0)]),
         sequence: Set(0),
-        changed_at: Set(now),
+        changed_at: Set(now.timestamp_micros()),
     };
     Entity::insert(row).exec_without_returning(txn).await?;
     Ok(id)
@@ -104,7 +116,7 @@ pub async fn store_bits(
     Entity::update_many()
         .col_expr(Column::Bits, Expr::value(bits))
         .col_expr(Column::Sequence, Expr::value(sequence))
-        .col_expr(Column::ChangedAt, Expr::value(now))
+        .col_expr(Column::ChangedAt, Expr::value(now.timestamp_micros()))
         .filter(Column::Id.eq(id))
         .exec(txn)
         .await?;
@@ -113,23 +125,28 @@ pub async fn store_bits(
 
 /// Every shard's stamp, by id.
 pub async fn stamps<C: ConnectionTrait>(db: &C) -> Result<Vec<Stamp>> {
-    Ok(Entity::find()
+    let rows: Vec<(i32, i64, i64)> = Entity::find()
         .select_only()
         .columns([Column::Id, Column::Sequence, Column::ChangedAt])
         .order_by_asc(Column::Id)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, sequence, changed)| (id, sequence, from_micros(changed)))
+        .collect())
 }
 
 /// Shard `id`'s stamp, if it exists.
 pub async fn stamp<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Stamp>> {
-    Ok(Entity::find_by_id(id)
+    let row: Option<(i32, i64, i64)> = Entity::find_by_id(id)
         .select_only()
         .columns([Column::Id, Column::Sequence, Column::ChangedAt])
         .into_tuple()
         .one(db)
-        .await?)
+        .await?;
+    Ok(row.map(|(id, sequence, changed)| (id, sequence, from_micros(changed))))
 }
 
 /// Shard `id`, with its entries.
