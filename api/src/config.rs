@@ -128,6 +128,10 @@ pub struct RateLimits {
     pub login: Limit,
     /// `POST /v1/verify` (default 120 per IP, 600 per verifier).
     pub verify: Limit,
+    /// `GET /v1/permits/{number}`: personal-data look-ups per police verifier account and hour
+    /// (default 60; `EPERMIT_RATE_LIMITS__POLICE_LOOKUPS_PER_HOUR`, TOML
+    /// `[rate_limits] police_lookups_per_hour`). Past it, 429 `rate_limited` with `Retry-After`.
+    pub police_lookups_per_hour: u32,
 }
 
 /// Staff lock-out after repeated failed logins.
@@ -195,6 +199,7 @@ impl Default for RateLimits {
                 per_ip: 120,
                 per_account: 600,
             },
+            police_lookups_per_hour: 60,
         }
     }
 }
@@ -384,6 +389,12 @@ impl Settings {
             return Err((
                 "status_shard_entries",
                 "must be a multiple of 4 from 1024 to 65536",
+            ));
+        }
+        if self.rate_limits.police_lookups_per_hour == 0 {
+            return Err((
+                "rate_limits.police_lookups_per_hour",
+                "must be greater than 0",
             ));
         }
         let positive: [(&'static str, u64); 13] = [

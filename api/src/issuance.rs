@@ -30,6 +30,41 @@ pub async fn confirmed_periods<C: ConnectionTrait>(
     Ok(periods_of(&rows))
 }
 
+/// The resident's confirmed registrations as the periods a credential states, each day of them
+/// one a credential can carry (SPEC §2, [`policy::check_carried_date`]): a registration stored
+/// before that rule bound (an import of 1969 history) is 422 `date_before_1970` naming the
+/// registration — never a 500 at signing. Correct the record or reject the application.
+pub async fn carried_periods<C: ConnectionTrait>(
+    db: &C,
+    resident_id: i64,
+) -> ApiResult<Vec<Period>> {
+    let rows = residences::list_by_resident(db, resident_id).await?;
+    for row in rows
+        .iter()
+        .filter(|r| r.status == residences::Status::Confirmed)
+    {
+        for (field, day) in [("start", Some(row.start_date)), ("end", row.end_date)] {
+            let Some(day) = day else { continue };
+            if let Err(e) = policy::check_carried_date(day) {
+                return Err(ApiError::unprocessable(
+                    e.code(),
+                    Some("registrations"),
+                    format!(
+                        "registration {} has a {field} day ({day}) no permit credential can \
+                         carry (days run from {} to {}): correct the registration",
+                        row.id,
+                        policy::FIRST_CARRIED_DAY,
+                        policy::LAST_CARRIED_DAY,
+                    ),
+                )
+                .with("residence", serde_json::json!(row.id))
+                .with(field, serde_json::json!(day)));
+            }
+        }
+    }
+    Ok(periods_of(&rows))
+}
+
 /// The confirmed ones of `rows` as policy periods.
 pub fn periods_of(rows: &[residences::Model]) -> Vec<Period> {
     rows.iter()
@@ -196,7 +231,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
         id_number: MaskedIdNumber::from_full(id_number)?,
         residence,
         address,
-        periods: confirmed_periods(db, permit.resident_id).await?,
+        periods: carried_periods(db, permit.resident_id).await?,
         lapses: calendar.lapses(policy::calendar::day_in_shanghai(now)),
         first_issued: permit.issued_on,
         last_endorsed: calendar.last_endorsed(),

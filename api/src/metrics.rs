@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`, text exposition format): requests by route pattern, method
-//! and status, their latency, and verification verdicts. Labels never carry personal data (route
-//! patterns, not paths).
+//! and status, their latency, verification verdicts, and personal-data look-ups per staff account
+//! (so one account harvesting records shows on a dashboard). Labels never carry personal data
+//! (route patterns, not paths; staff accounts as `staff:12`, not names).
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
@@ -12,6 +13,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     verdicts: IntCounterVec,
+    lookups: IntCounterVec,
 }
 
 impl Metrics {
@@ -41,12 +43,22 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let lookups = IntCounterVec::new(
+            Opts::new(
+                "personal_data_lookups_total",
+                "Records of holders' personal data served (GET /v1/permits/{number}), by staff \
+                 account and organisation kind",
+            ),
+            &["account", "org_kind"],
+        )?;
         registry.register(Box::new(verdicts.clone()))?;
+        registry.register(Box::new(lookups.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
             verdicts,
+            lookups,
         })
     }
 
@@ -61,6 +73,12 @@ impl Metrics {
     /// Records one verification verdict (its snake_case code).
     pub fn observe_verdict(&self, verdict: &str) {
         self.verdicts.with_label_values(&[verdict]).inc();
+    }
+
+    /// Records one served record of a holder's personal data: `account` is the audit-log name of
+    /// the staff account (`staff:12`), `org_kind` its organisation kind (`police`).
+    pub fn observe_personal_data_lookup(&self, account: &str, org_kind: &str) {
+        self.lookups.with_label_values(&[account, org_kind]).inc();
     }
 
     /// The text exposition of every metric.

@@ -42,7 +42,7 @@ pub const MAX_ADDRESS_CHARS: usize = 64;
 pub const MAX_URI_CHARS: usize = 256;
 /// The most residence periods (and, separately, lapses) a credential carries.
 pub const MAX_RANGES: usize = 64;
-/// The largest day number accepted (9999-12-31).
+/// The largest day number accepted: that of [`policy::LAST_CARRIED_DAY`], 9999-12-31.
 const MAX_DAY: u64 = 2_932_896;
 
 /// Where the permit's status lives: index `index` of the status list at `uri`.
@@ -204,7 +204,10 @@ fn text_ok(t: &str, max: usize) -> bool {
     !t.is_empty() && t.chars().count() <= max
 }
 
+/// A day as its day number; a day the rule of [`policy::check_carried_date`] refuses (before
+/// 1970-01-01, after 9999-12-31) is `Invalid(what)`.
 fn day(d: NaiveDate, what: &'static str) -> Result<Value> {
+    policy::check_carried_date(d).map_err(|_| Error::Invalid(what))?;
     let n = u64::try_from(epoch_day(d)).map_err(|_| Error::Invalid(what))?;
     check(n <= MAX_DAY, what)?;
     Ok(uint(n))

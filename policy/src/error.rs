@@ -34,6 +34,12 @@ pub enum Error {
     /// A declared registration start more than 30 days before the day of declaration (SPEC §1.1).
     #[error("start_too_far_in_past: a registration may start at most 30 days in the past")]
     StartTooFarInPast,
+    /// A day before 1970-01-01, which a credential cannot carry (SPEC §2 day numbers).
+    #[error("date_before_1970: a credential carries no day before 1970-01-01")]
+    DateBefore1970,
+    /// A day after 9999-12-31, which a credential cannot carry.
+    #[error("date_after_9999: a credential carries no day after 9999-12-31")]
+    DateAfter9999,
     /// A permit number not of the form `DDDDDD-YYYY-NNNNNN` with a Jinhua district.
     #[error(
         "invalid_permit_number: a permit number is district-year-sequence, e.g. 330782-2026-000123"
@@ -58,6 +64,8 @@ impl Error {
             Error::EndorsementTooEarly => "endorsement_too_early",
             Error::StartInFuture => "start_in_future",
             Error::StartTooFarInPast => "start_too_far_in_past",
+            Error::DateBefore1970 => "date_before_1970",
+            Error::DateAfter9999 => "date_after_9999",
             Error::InvalidPermitNumber => "invalid_permit_number",
             Error::InvalidInput => "invalid_input",
         }

@@ -8,6 +8,7 @@
 
 mod application;
 pub mod calendar;
+mod carried_dates;
 mod continuity;
 mod contract;
 mod coverage;
@@ -23,6 +24,7 @@ mod status_change;
 pub use application::{
     Application, Basis, REQUIRED_CONTINUOUS_MONTHS, UnmetCondition, check_application,
 };
+pub use carried_dates::{FIRST_CARRIED_DAY, LAST_CARRIED_DAY, check_carried_date};
 pub use continuity::Continuity;
 pub use contract::{ReportRequest, parse_report_request};
 pub use district::{District, DistrictCode};

@@ -5,7 +5,7 @@ use policy::calendar::{add_months, parse_date};
 use policy::{
     Application, Basis, Blocker, District, Endorsed, EndorsementCalendar, Error, Lapse, Period,
     PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, TooEarly, UnmetCondition,
-    check_application, check_declared_start, report,
+    check_application, check_carried_date, check_declared_start, report,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -72,6 +72,34 @@ fn declared_start_is_never_in_the_future() {
         check_declared_start(d("2026-02-01"), d("2026-01-31")),
         Err(Error::StartInFuture)
     );
+}
+
+#[test]
+fn a_declared_start_before_1970_is_refused_as_a_day_no_credential_carries() {
+    // Even with a clock that would let it through the 30-day rule.
+    assert_eq!(
+        check_declared_start(d("1969-12-31"), d("1970-01-15")),
+        Err(Error::DateBefore1970)
+    );
+    assert_eq!(
+        check_declared_start(d("1970-01-01"), d("1970-01-15")),
+        Ok(())
+    );
+}
+
+// §2 the days a credential carries
+
+#[test]
+fn a_credential_carries_days_from_1970_to_9999_only() {
+    assert_eq!(check_carried_date(d("1969-12-31")), Err(Error::DateBefore1970));
+    assert_eq!(Error::DateBefore1970.code(), "date_before_1970");
+    assert_eq!(check_carried_date(d("1970-01-01")), Ok(()));
+    assert_eq!(check_carried_date(d("9999-12-31")), Ok(()));
+    assert_eq!(
+        check_carried_date(d("9999-12-31").succ_opt().unwrap()),
+        Err(Error::DateAfter9999)
+    );
+    assert_eq!(policy::FIRST_CARRIED_DAY, policy::calendar::EPOCH);
 }
 
 // §1.2 permit application

@@ -3,7 +3,8 @@
 //!
 //! The file is CSV with a header naming the columns `id_number, name, district, address, start,
 //! end` (in any order; `end` may be empty for a registration still open). Each row is checked —
-//! GB 11643 ID number, a Jinhua district, `YYYY-MM-DD` dates not after today, `end` ≥ `start` —
+//! GB 11643 ID number, a Jinhua district, `YYYY-MM-DD` dates not after today and not before
+//! 1970-01-01 (a credential carries no earlier day, [`policy::check_carried_date`]), `end` ≥ `start` —
 //! and then stored as a *confirmed* registration with source `imported` for the resident with that
 //! ID number (created when absent). Rows are keyed by
 //! `sha256_hex("<id_number>|<district>|<start>")`, so running the same file twice imports nothing
@@ -48,7 +49,8 @@ pub struct Rejected {
     /// The column at fault, if one is.
     pub field: Option<&'static str>,
     /// A stable code: `invalid_id_number`, `invalid_name`, `invalid_district`,
-    /// `district_not_in_jinhua`, `invalid_address`, `invalid_date`, `date_in_future`,
+    /// `district_not_in_jinhua`, `invalid_address`, `invalid_date`, `date_before_1970` (a day no
+    /// credential can carry, [`policy::check_carried_date`]), `date_in_future`,
     /// `period_ends_before_start`, `wrong_field_count`, `invalid_encoding`.
     pub reason: &'static str,
 }
@@ -123,7 +125,11 @@ fn parse_row(
         .map_err(|e| (Some("district"), e.code()))?;
     let address = text(address, 2..=64).ok_or((Some("address"), "invalid_address"))?;
     let date = |s: &str, field: &'static str| {
-        policy::calendar::parse_date(s.trim()).map_err(|_| (Some(field), "invalid_date"))
+        let day =
+            policy::calendar::parse_date(s.trim()).map_err(|_| (Some(field), "invalid_date"))?;
+        // A day no credential can carry would make the holder's approval fail (SPEC §2).
+        policy::check_carried_date(day).map_err(|e| (Some(field), e.code()))?;
+        Ok(day)
     };
     let start = date(start, "start")?;
     let end = match end.trim() {

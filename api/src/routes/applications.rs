@@ -145,7 +145,7 @@ async fn list(
         (status = 201, description = "Approved: the permit is issued", body = PermitView),
         (status = 404, description = "No such application"),
         (status = 409, description = "`application_decided`, `permit_held` (the applicant holds a permit already), `permit_numbers_exhausted`"),
-        (status = 422, description = "`profile_incomplete`, `not_registered` (no confirmed registration to put on the permit)"),
+        (status = 422, description = "`application_refused` (SPEC §1.2 re-checked on the approval day, with `unmet`), `date_before_1970` (a registration no credential can carry, with `residence`), `profile_incomplete`, `not_registered` (no confirmed registration to put on the permit)"),
     )
 )]
 #[post("/v1/applications/{id}/approve")]

@@ -21,8 +21,8 @@ use crate::store::{self, permits};
 use crate::wire::Json;
 use crate::wire::applications::ReasonBody;
 use crate::wire::permits::{
-    EndorsementView, HolderKeyBody, HolderKeyChallenge, MyPermit, PermitRecord, PermitView,
-    ReportQuery, VerifyBody,
+    EndorsementView, HolderKeyBody, HolderKeyChallenge, LookupQuery, MyPermit, PermitRecord,
+    PermitView, ReportQuery, VerifyBody,
 };
 use crate::workflows::{endorsement, holder_key, permit_status, records};
 
@@ -212,7 +212,7 @@ async fn qr_svg(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRespons
     responses(
         (status = 200, description = "Endorsed (in the window, or late with the lapse recorded)", body = EndorsementView),
         (status = 404, description = "No permit has been issued to you"),
-        (status = 409, description = "`permit_revoked`"),
+        (status = 409, description = "`permit_revoked`, `endorsed_today` (a concurrent endorsement of this permit landed first)"),
         (status = 422, description = "`endorsement_too_early` (with `window_opens`, `anniversary`)"),
     )
 )]
@@ -309,14 +309,18 @@ async fn revoke(
     change_status(&auth, &state, &path, body.0, StatusChange::Revoke).await
 }
 
-/// The full record of a permit, for police verifiers; the look-up itself is audited.
+/// The full record of a permit, for police verifiers, for a stated purpose (a case number or a
+/// checkpoint id); the look-up and its purpose are audited, limited per account and hour
+/// (`rate_limits.police_lookups_per_hour`) and counted per account in `/metrics`.
 #[utoipa::path(
     tag = "permits",
     security(("bearer_jwt" = [])),
-    params(("number" = String, Path, description = "The permit number")),
+    params(("number" = String, Path, description = "The permit number"), LookupQuery),
     responses(
-        (status = 200, description = "The full record (the look-up is audited)", body = PermitRecord),
+        (status = 200, description = "The full record (the look-up and its purpose are audited)", body = PermitRecord),
+        (status = 400, description = "`missing_field`, `invalid_purpose` (naming `purpose`)"),
         (status = 404, description = "No such permit"),
+        (status = 429, description = "`rate_limited` (the account's hourly look-ups are spent; `Retry-After`)"),
     )
 )]
 #[get("/v1/permits/{number}")]
@@ -324,6 +328,7 @@ async fn lookup(
     auth: Auth,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<LookupQuery>,
 ) -> ApiResult<web::Json<PermitRecord>> {
     let (_, kind) = auth.verifier()?;
     if kind != OrgKind::Police {
@@ -331,8 +336,9 @@ async fn lookup(
             "only police verifiers look up full records",
         ));
     }
+    let purpose = query.purpose()?;
     Ok(web::Json(
-        records::lookup(&state, auth.actor(), &path).await?,
+        records::lookup(&state, auth.actor(), &path, &purpose).await?,
     ))
 }
 

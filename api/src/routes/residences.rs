@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         (status = 201, description = "Declared (`Location` names it)", body = ResidenceView),
         (status = 400, description = "`missing_field`, `invalid_field`, `invalid_district`, `invalid_address`, `invalid_date`"),
         (status = 409, description = "`registration_open`"),
-        (status = 422, description = "`district_not_in_jinhua`, `start_in_future`, `start_too_far_in_past`"),
+        (status = 422, description = "`district_not_in_jinhua`, `start_in_future`, `start_too_far_in_past`, `date_before_1970` (naming `start`)"),
     )
 )]
 #[post("/v1/residences")]

@@ -196,6 +196,16 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Model> {
     found(Entity::find_by_id(id).one(db).await?, "permit")
 }
 
+/// Permit `id`, its row locked until the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL;
+/// SQLite's immediate transactions are serialised already), so changes of one permit that judge
+/// its stored state (two endorsements on one day) queue instead of both passing.
+pub async fn lock(txn: &sea_orm::DatabaseTransaction, id: i64) -> Result<Model> {
+    found(
+        Entity::find_by_id(id).lock_exclusive().one(txn).await?,
+        "permit",
+    )
+}
+
 /// The permit with this number, if any.
 pub async fn find_by_number<C: ConnectionTrait>(db: &C, number: &str) -> Result<Option<Model>> {
     Ok(Entity::find()

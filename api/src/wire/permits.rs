@@ -6,6 +6,7 @@ use policy::District;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::LookupPurpose;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{permits, residences, residents};
 
@@ -92,6 +93,31 @@ impl ReportQuery {
                 "the target must be a Jinhua district",
             )
         })
+    }
+}
+
+/// `GET /v1/permits/{number}?purpose=case:ZJ-2026-001234`: why a police verifier looks the
+/// record up (see [`LookupPurpose`] for the form); required, recorded in the audit entry.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LookupQuery {
+    /// `case:<case number>` or `checkpoint:<checkpoint id>`; the reference is 3–32 ASCII letters,
+    /// digits and `-`.
+    pub purpose: Option<String>,
+}
+
+impl LookupQuery {
+    /// The stated purpose: 400 `missing_field` without one, 400 `invalid_purpose` for one not of
+    /// the form, each naming `purpose`.
+    pub fn purpose(&self) -> ApiResult<LookupPurpose> {
+        let Some(text) = &self.purpose else {
+            return Err(ApiError::invalid(
+                "missing_field",
+                "purpose",
+                "`purpose` is required: case:<case number> or checkpoint:<checkpoint id>",
+            ));
+        };
+        LookupPurpose::parse(text)
+            .map_err(|e| ApiError::invalid("invalid_purpose", "purpose", e.to_string()))
     }
 }
 

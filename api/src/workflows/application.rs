@@ -67,16 +67,7 @@ pub async fn apply(
         basis: Some(submission.basis.into()),
         has_evidence: !submission.evidence.is_empty(),
     };
-    if let Err(unmet) = policy::check_application(&application) {
-        return Err(ApiError::unprocessable(
-            "application_refused",
-            None,
-            "the application does not meet SPEC §1.2; see `unmet`",
-        )
-        .with("unmet", json!(unmet))
-        .with("district", json!(district))
-        .with("date", json!(date)));
-    }
+    check_conditions(&application, district, "the application does not meet SPEC §1.2")?;
     let txn = store.begin().await?;
     lock_resident(&txn, resident).await?;
     // Again under the lock: an approval may have landed since the first look.
@@ -112,6 +103,24 @@ pub async fn apply(
     );
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
     Ok(row)
+}
+
+/// SPEC §1.2 on `application.date`: a refusal is 422 `application_refused` listing every unmet
+/// condition (`unmet`, each with its `condition` code and dates), with the `district` (as
+/// asked for, `None` when none was) and the `date` judged on. `what` opens the detail. The one
+/// check behind submitting ([`apply`]) and approving ([`super::issue::approve`], on the approval
+/// day).
+pub(crate) fn check_conditions(
+    application: &policy::Application<'_>,
+    district: Option<District>,
+    what: &str,
+) -> ApiResult<()> {
+    policy::check_application(application).map_err(|unmet| {
+        ApiError::unprocessable("application_refused", None, format!("{what}; see `unmet`"))
+            .with("unmet", json!(unmet))
+            .with("district", json!(district))
+            .with("date", json!(application.date))
+    })
 }
 
 /// The answer to deciding an application that is decided already.

@@ -13,8 +13,9 @@ use crate::wire::residences::Declaration;
 use crate::workflows::{lock_resident, resident_actor};
 
 /// Declares a registration (status `declared`). The start may lie at most 30 days in the past and
-/// never in the future (422 naming `start`); a resident holds at most one open registration —
-/// moving is ending it, then declaring anew (409 `registration_open`).
+/// never in the future, and is a day a credential can carry (422 naming `start`); a resident
+/// holds at most one open registration — moving is ending it, then declaring anew (409
+/// `registration_open`).
 pub async fn declare(
     store: &Store,
     resident: i64,
@@ -67,6 +68,8 @@ pub async fn end(
     if row.resident_id != resident {
         return Err(ApiError::NotFound("residence"));
     }
+    // Queues behind an approval judging this resident's registrations (SPEC §1.2 on its day).
+    lock_resident(&txn, resident).await?;
     let ended = || ApiError::conflict("registration_ended", "this registration has ended already");
     if row.end_date.is_some() {
         return Err(ended());
