@@ -104,7 +104,7 @@ async fn every_endpoint_answers_every_role_with_the_exact_status() {
         ),
         (
             Method::GET,
-            format!("/v1/permits/{number}"),
+            format!("/v1/permits/{number}?purpose=checkpoint:JH-CP-0042"),
             None,
             [401, 403, 403, 403, 403, 403, 200, 403],
         ),

@@ -303,7 +303,7 @@ async fn only_police_look_up_full_records_and_the_lookup_is_audited() {
     let hospital = app
         .staff_token("hospital1", "verifier", None, Some("hospital"))
         .await;
-    let path = format!("/v1/permits/{}", h.number);
+    let path = format!("/v1/permits/{}?purpose=case:ZJ-2026-001234", h.number);
     assert_eq!(get(&app, &hospital, &path).await.status(), 403);
     assert_eq!(get(&app, &h.token, &path).await.status(), 403);
     let r = get(&app, &police, &path).await;
@@ -319,7 +319,7 @@ async fn only_police_look_up_full_records_and_the_lookup_is_audited() {
             .any(|e| e.action == "permit.lookup" && e.subject == h.number)
     );
     assert_eq!(
-        get(&app, &police, "/v1/permits/330702-2026-999999")
+        get(&app, &police, "/v1/permits/330702-2026-999999?purpose=case:ZJ-2026-001234")
             .await
             .status(),
         404

@@ -14,4 +14,6 @@ mod lists_over_years;
 mod moves;
 mod ops;
 mod outage;
+mod police_lookups;
 mod residences;
+mod rules_that_bind;

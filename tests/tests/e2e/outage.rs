@@ -144,7 +144,12 @@ async fn with_the_database_gone_every_route_family_answers_503_within_its_timeou
             &h.officer,
             Some(reason.clone()),
         ),
-        ("GET", format!("/v1/permits/{number}"), &police, None),
+        (
+            "GET",
+            format!("/v1/permits/{number}?purpose=case:ZJ-2026-001234"),
+            &police,
+            None,
+        ),
         (
             "POST",
             "/v1/verify".into(),
