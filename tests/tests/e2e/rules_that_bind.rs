@@ -180,6 +180,7 @@ async fn two_endorsements_of_one_permit_on_one_day_cannot_both_land() {
         }
         statuses.push(status);
     }
+    eprintln!("8 concurrent endorsements on {}: {statuses:?}", app.backend());
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
