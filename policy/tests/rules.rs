@@ -91,7 +91,10 @@ fn a_declared_start_before_1970_is_refused_as_a_day_no_credential_carries() {
 
 #[test]
 fn a_credential_carries_days_from_1970_to_9999_only() {
-    assert_eq!(check_carried_date(d("1969-12-31")), Err(Error::DateBefore1970));
+    assert_eq!(
+        check_carried_date(d("1969-12-31")),
+        Err(Error::DateBefore1970)
+    );
     assert_eq!(Error::DateBefore1970.code(), "date_before_1970");
     assert_eq!(check_carried_date(d("1970-01-01")), Ok(()));
     assert_eq!(check_carried_date(d("9999-12-31")), Ok(()));

@@ -61,7 +61,9 @@ impl LookupPurpose {
         };
         let bytes = reference.as_bytes();
         let well_formed = Self::REFERENCE_CHARS.contains(&bytes.len())
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
             && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
             && bytes.last().is_some_and(u8::is_ascii_alphanumeric);
         if !well_formed {
@@ -115,7 +117,11 @@ mod tests {
             "Case:ZJ-2026-001234",
             &format!("case:{}", "A".repeat(33)),
         ] {
-            assert_eq!(LookupPurpose::parse(bad), Err(LookupPurposeError), "{bad:?}");
+            assert_eq!(
+                LookupPurpose::parse(bad),
+                Err(LookupPurposeError),
+                "{bad:?}"
+            );
         }
         assert!(LookupPurpose::parse(&format!("case:{}", "A".repeat(32))).is_ok());
     }

@@ -67,7 +67,11 @@ pub async fn apply(
         basis: Some(submission.basis.into()),
         has_evidence: !submission.evidence.is_empty(),
     };
-    check_conditions(&application, district, "the application does not meet SPEC §1.2")?;
+    check_conditions(
+        &application,
+        district,
+        "the application does not meet SPEC §1.2",
+    )?;
     let txn = store.begin().await?;
     lock_resident(&txn, resident).await?;
     // Again under the lock: an approval may have landed since the first look.

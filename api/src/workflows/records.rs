@@ -34,7 +34,11 @@ pub async fn lookup(
 ) -> ApiResult<PermitRecord> {
     let limit = state.settings.rate_limits.police_lookups_per_hour;
     let bucket = format!("lookup:acct:{actor}");
-    match state.shared.hit_all(&[(&bucket, limit)], LOOKUP_WINDOW).await {
+    match state
+        .shared
+        .hit_all(&[(&bucket, limit)], LOOKUP_WINDOW)
+        .await
+    {
         Ok(RateDecision::Allowed { .. }) => {}
         Ok(RateDecision::Limited { retry_after }) => {
             return Err(ApiError::RateLimited {
@@ -55,7 +59,12 @@ pub async fn lookup(
     let holder = residents::get(&txn, permit.resident_id).await?;
     let registrations = residences::list_by_resident(&txn, permit.resident_id).await?;
     let detail = json!({ "purpose": purpose.to_string(), "purpose_kind": purpose.kind() });
-    let entry = audit::NewEntry::new(actor.clone(), "permit.lookup", permit.number.clone(), detail);
+    let entry = audit::NewEntry::new(
+        actor.clone(),
+        "permit.lookup",
+        permit.number.clone(),
+        detail,
+    );
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
     state.metrics.observe_personal_data_lookup(&actor, "police");
     Ok(PermitRecord::new(permit, holder, registrations))

@@ -319,9 +319,13 @@ async fn only_police_look_up_full_records_and_the_lookup_is_audited() {
             .any(|e| e.action == "permit.lookup" && e.subject == h.number)
     );
     assert_eq!(
-        get(&app, &police, "/v1/permits/330702-2026-999999?purpose=case:ZJ-2026-001234")
-            .await
-            .status(),
+        get(
+            &app,
+            &police,
+            "/v1/permits/330702-2026-999999?purpose=case:ZJ-2026-001234"
+        )
+        .await
+        .status(),
         404
     );
 }

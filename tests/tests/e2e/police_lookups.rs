@@ -17,7 +17,13 @@ async fn a_police_lookup_needs_a_purpose_which_its_audit_entry_records() {
     let path = format!("/v1/permits/{}", h.number);
     let r = get(&app, &police, &path).await;
     assert_problem(r, 400, "missing_field", Some("purpose")).await;
-    for bad in ["curiosity", "case:", "case:ZJ 2026", "checkpoint:x", "lookup:ZJ-2026-001234"] {
+    for bad in [
+        "curiosity",
+        "case:",
+        "case:ZJ 2026",
+        "checkpoint:x",
+        "lookup:ZJ-2026-001234",
+    ] {
         let r = get(&app, &police, &format!("{path}?purpose={bad}")).await;
         assert_problem(r, 400, "invalid_purpose", Some("purpose")).await;
     }
@@ -29,9 +35,19 @@ async fn a_police_lookup_needs_a_purpose_which_its_audit_entry_records() {
         "a refused look-up reads nothing"
     );
 
-    let r = get(&app, &police, &format!("{path}?purpose=case:zj-2026-001234")).await;
+    let r = get(
+        &app,
+        &police,
+        &format!("{path}?purpose=case:zj-2026-001234"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    let r = get(&app, &police, &format!("{path}?purpose=checkpoint:JH-CP-0042")).await;
+    let r = get(
+        &app,
+        &police,
+        &format!("{path}?purpose=checkpoint:JH-CP-0042"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let record: Value = r.json().await.unwrap();
     assert_eq!(record["permit"]["number"], h.number);

@@ -4,9 +4,7 @@
 //! with a 500 when it is in the database already.
 
 use chrono::Duration;
-use epermit_tests::fixtures::{
-    apply, days_ago, get, id_number, issued_permit, post, put, today,
-};
+use epermit_tests::fixtures::{apply, days_ago, get, id_number, issued_permit, post, put, today};
 use epermit_tests::{TestApp, spawn_app};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -89,7 +87,13 @@ async fn approval_is_refused_when_the_registration_ended_after_submission() {
     let officer = app
         .staff_token("officer-1201", "officer", Some("330702"), None)
         .await;
-    let r = post(&app, &officer, &format!("/v1/applications/{id}/approve"), json!({})).await;
+    let r = post(
+        &app,
+        &officer,
+        &format!("/v1/applications/{id}/approve"),
+        json!({}),
+    )
+    .await;
     let problem = assert_problem(r, 422, "application_refused", None).await;
     assert_eq!(
         problem["unmet"][0]["condition"], "not_registered_in_district",
@@ -133,14 +137,23 @@ async fn approval_is_refused_when_the_applicant_moved_to_another_district_after_
     let officer = app
         .staff_token("officer-1202", "officer", Some("330702"), None)
         .await;
-    let r = post(&app, &officer, &format!("/v1/applications/{id}/approve"), json!({})).await;
+    let r = post(
+        &app,
+        &officer,
+        &format!("/v1/applications/{id}/approve"),
+        json!({}),
+    )
+    .await;
     let problem = assert_problem(r, 422, "application_refused", None).await;
     assert_eq!(
         problem["unmet"].as_array().map(Vec::len),
         Some(1),
         "{problem}"
     );
-    assert_eq!(problem["unmet"][0]["condition"], "not_registered_in_district");
+    assert_eq!(
+        problem["unmet"][0]["condition"],
+        "not_registered_in_district"
+    );
     still_reviewable(&app, &officer, &resident, id).await;
 }
 
@@ -180,7 +193,10 @@ async fn two_endorsements_of_one_permit_on_one_day_cannot_both_land() {
         }
         statuses.push(status);
     }
-    eprintln!("8 concurrent endorsements on {}: {statuses:?}", app.backend());
+    eprintln!(
+        "8 concurrent endorsements on {}: {statuses:?}",
+        app.backend()
+    );
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
@@ -224,10 +240,7 @@ async fn one_endorsement_row_per_permit_and_day_is_held_by_the_schema() {
     };
     endorsements::insert(db, row()).await.unwrap();
     let second = endorsements::insert(db, row()).await;
-    assert!(
-        matches!(second, Err(StoreError::Conflict(_))),
-        "{second:?}"
-    );
+    assert!(matches!(second, Err(StoreError::Conflict(_))), "{second:?}");
 }
 
 #[actix_web::test]
@@ -297,7 +310,13 @@ async fn approving_a_history_that_starts_before_1970_is_a_422_naming_it_and_the_
     let officer = app
         .staff_token("officer-1206", "officer", Some("330702"), None)
         .await;
-    let r = post(&app, &officer, &format!("/v1/applications/{id}/approve"), json!({})).await;
+    let r = post(
+        &app,
+        &officer,
+        &format!("/v1/applications/{id}/approve"),
+        json!({}),
+    )
+    .await;
     let problem = assert_problem(r, 422, "date_before_1970", Some("registrations")).await;
     assert_eq!(problem["residence"], registration, "{problem}");
     assert_eq!(problem["start"], "1969-06-01");
