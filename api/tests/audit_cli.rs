@@ -121,7 +121,11 @@ fn audit_verify_exits_0_when_intact_and_1_naming_truncation_after_the_last_entri
         .unwrap();
     assert_eq!(code, Some(0), "{err}");
     let seq = json(&out)["checkpoint"]["seq"].as_i64().unwrap();
-    assert!(std::fs::read_to_string(&export).unwrap().contains(&format!("\"seq\":{seq}")));
+    assert!(
+        std::fs::read_to_string(&export)
+            .unwrap()
+            .contains(&format!("\"seq\":{seq}"))
+    );
 
     let (code, out, err) = run_in(dir.path(), &["audit", "verify"]);
     assert_eq!(code, Some(0), "{err}");
@@ -129,7 +133,10 @@ fn audit_verify_exits_0_when_intact_and_1_naming_truncation_after_the_last_entri
     assert_eq!(report["status"], "intact");
     assert_eq!(report["unanchored_entries"], 0);
 
-    tamper(dir.path(), &format!("DELETE FROM audit_log WHERE id > {}", seq - 2));
+    tamper(
+        dir.path(),
+        &format!("DELETE FROM audit_log WHERE id > {}", seq - 2),
+    );
     let (code, out, err) = run_in(dir.path(), &["audit", "verify"]);
     assert_eq!(code, Some(1), "{err}");
     let report = json(&out);
@@ -140,7 +147,11 @@ fn audit_verify_exits_0_when_intact_and_1_naming_truncation_after_the_last_entri
     // Deleting the checkpoints too hides nothing from the exported file.
     tamper(dir.path(), "DELETE FROM audit_checkpoints");
     let (code, _, _) = run_in(dir.path(), &["audit", "verify"]);
-    assert_eq!(code, Some(0), "without the file the database alone looks whole");
+    assert_eq!(
+        code,
+        Some(0),
+        "without the file the database alone looks whole"
+    );
     let (code, out, err) = run_in(
         dir.path(),
         &["audit", "verify", "--checkpoints", export.to_str().unwrap()],
@@ -153,7 +164,10 @@ fn audit_verify_exits_0_when_intact_and_1_naming_truncation_after_the_last_entri
         .map(|p| p["kind"].as_str().unwrap().to_owned())
         .collect();
     assert!(kinds.contains(&"truncation".to_owned()), "{kinds:?}");
-    assert!(kinds.contains(&"checkpoint_deleted".to_owned()), "{kinds:?}");
+    assert!(
+        kinds.contains(&"checkpoint_deleted".to_owned()),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -197,7 +211,10 @@ fn audit_export_takes_sequence_and_day_bounds_and_refuses_a_bad_one() {
     assert!(all.len() >= 4, "{all:?}");
     let (code, out, _) = run_in(dir.path(), &["audit", "export", "--from", "2", "--to", "3"]);
     assert_eq!(code, Some(0));
-    let seqs: Vec<i64> = out.lines().map(|l| json(l)["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = out
+        .lines()
+        .map(|l| json(l)["seq"].as_i64().unwrap())
+        .collect();
     assert_eq!(seqs, [2, 3]);
     let today = chrono::Utc::now().date_naive().to_string();
     let (code, out, _) = run_in(

@@ -167,7 +167,10 @@ async fn verify_since<C: ConnectionTrait>(
     let mut after = from.seq;
     if from.seq > 0 {
         let anchored = audit::list(db, from.seq - 1, 1).await?;
-        if anchored.first().is_none_or(|e| e.id != from.seq || e.hash != from.hash) {
+        if anchored
+            .first()
+            .is_none_or(|e| e.id != from.seq || e.hash != from.hash)
+        {
             return Err(CheckpointError::Broken { id: from.seq });
         }
     }
@@ -206,7 +209,10 @@ pub async fn due(store: &Store, settings: &AuditSettings) -> Result<bool, StoreE
     let age = oldest
         .first()
         .map_or(chrono::Duration::zero(), |e| Utc::now() - e.at);
-    Ok(age >= chrono::Duration::seconds(i64::try_from(settings.checkpoint_every_secs).unwrap_or(i64::MAX)))
+    Ok(age
+        >= chrono::Duration::seconds(
+            i64::try_from(settings.checkpoint_every_secs).unwrap_or(i64::MAX),
+        ))
 }
 
 /// Where checkpoints are exported (`audit.checkpoint_export`).
@@ -353,7 +359,10 @@ pub async fn at_shutdown(store: &Store, key: &AuditKey, exporter: &Exporter) {
             tracing::warn!(error = %e, "audit checkpoint export at shutdown");
         }
     };
-    if tokio::time::timeout(Duration::from_secs(10), work).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), work)
+        .await
+        .is_err()
+    {
         tracing::warn!("audit checkpoint at shutdown timed out");
     }
 }

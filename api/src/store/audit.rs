@@ -30,8 +30,9 @@ pub const KEYED_PREFIX: &str = "hmac:";
 
 /// The chain keys this process holds, by audit-key id (several services with their own key
 /// directories may share one test process).
-static CHAIN_KEYS: std::sync::LazyLock<std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>> =
-    std::sync::LazyLock::new(Default::default);
+static CHAIN_KEYS: std::sync::LazyLock<
+    std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
+> = std::sync::LazyLock::new(Default::default);
 
 /// Makes the chain key of audit key `kid` available to [`append`] and [`verify_chain`] in this
 /// process (done when the audit key is opened).
@@ -186,7 +187,9 @@ pub fn keyed_entry_hash(
 
 /// The audit key that keys `hash`, if it is a keyed hash.
 pub fn keyed_by(hash: &str) -> Option<&str> {
-    hash.strip_prefix(KEYED_PREFIX)?.split_once(':').map(|(kid, _)| kid)
+    hash.strip_prefix(KEYED_PREFIX)?
+        .split_once(':')
+        .map(|(kid, _)| kid)
 }
 
 /// What the hash of `row` should be, given the hash before it: keyed like `row` says it is

@@ -101,7 +101,10 @@ async fn a_checkpoint_is_written_once_n_entries_are_unanchored() {
     ])
     .await;
     let start = latest_seq(&app).await;
-    assert!(start >= 0, "the first checkpoint is written with the audit key");
+    assert!(
+        start >= 0,
+        "the first checkpoint is written with the audit key"
+    );
     let before = checkpoints::entries_after(app.state.store.conn(), start)
         .await
         .unwrap();
@@ -131,7 +134,11 @@ async fn a_checkpoint_is_written_once_the_oldest_unanchored_entry_is_t_seconds_o
     let head = head(&app).await;
     let taken_at = std::time::Instant::now();
     assert!(latest_seq(&app).await < head, "not at once");
-    assert!(wait_for_checkpoint(&app, head, 8).await, "{}", app.backend());
+    assert!(
+        wait_for_checkpoint(&app, head, 8).await,
+        "{}",
+        app.backend()
+    );
     assert!(
         taken_at.elapsed() >= Duration::from_millis(1500),
         "taken when due, not before: {:?}",
@@ -235,7 +242,9 @@ async fn deleting_the_last_entries_after_a_checkpoint_is_reported_as_truncation(
 /// What an attacker with only the database does after editing entry `from`: recompute every
 /// hash from there with the published (unkeyed) formula.
 async fn recompute_unkeyed_from(app: &TestApp, from: i64) {
-    let rows = audit::list(app.state.store.conn(), 0, 100_000).await.unwrap();
+    let rows = audit::list(app.state.store.conn(), 0, 100_000)
+        .await
+        .unwrap();
     let mut prev = audit::GENESIS.to_owned();
     for row in rows {
         if row.id >= from {
@@ -269,9 +278,7 @@ async fn an_edited_entry_with_the_chain_recomputed_without_the_audit_key_is_repo
     let target = c.seq - 2;
     sql(
         &app,
-        &format!(
-            "UPDATE audit_log SET detail = '{{\"purpose\":\"routine\"}}' WHERE id = {target}"
-        ),
+        &format!("UPDATE audit_log SET detail = '{{\"purpose\":\"routine\"}}' WHERE id = {target}"),
     )
     .await;
     recompute_unkeyed_from(&app, target).await;
@@ -320,19 +327,34 @@ async fn swapping_two_entries_sequence_numbers_is_reported_as_reordering() {
         .await
         .unwrap();
     let (a, b) = (c.seq - 3, c.seq - 2);
-    sql(&app, &format!("UPDATE audit_log SET id = -1 WHERE id = {a}")).await;
-    sql(&app, &format!("UPDATE audit_log SET id = {a} WHERE id = {b}")).await;
-    sql(&app, &format!("UPDATE audit_log SET id = {b} WHERE id = -1")).await;
+    sql(
+        &app,
+        &format!("UPDATE audit_log SET id = -1 WHERE id = {a}"),
+    )
+    .await;
+    sql(
+        &app,
+        &format!("UPDATE audit_log SET id = {a} WHERE id = {b}"),
+    )
+    .await;
+    sql(
+        &app,
+        &format!("UPDATE audit_log SET id = {b} WHERE id = -1"),
+    )
+    .await;
     let r = report(&app, None).await;
     assert!(!r.intact(), "{r:?}");
     assert!(kinds(&r).contains(&"reordering"), "{r:?}");
-    assert!(!kinds(&r).contains(&"rewriting"), "every entry still matches its hash: {r:?}");
+    assert!(
+        !kinds(&r).contains(&"rewriting"),
+        "every entry still matches its hash: {r:?}"
+    );
     assert_eq!(r.problems[0].seq, Some(a));
 }
 
 #[actix_web::test]
 async fn deleting_the_checkpoints_from_the_database_does_not_hide_truncation_from_the_exported_file()
-{
+ {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("checkpoints.jsonl");
     let app = quiet_app(Some(&file)).await;
@@ -345,7 +367,11 @@ async fn deleting_the_checkpoints_from_the_database_does_not_hide_truncation_fro
         .export_pending(&app.state.store)
         .await
         .unwrap();
-    sql(&app, &format!("DELETE FROM audit_log WHERE id > {}", c.seq - 3)).await;
+    sql(
+        &app,
+        &format!("DELETE FROM audit_log WHERE id > {}", c.seq - 3),
+    )
+    .await;
     sql(&app, "DELETE FROM audit_checkpoints").await;
 
     let blind = report(&app, None).await;
@@ -369,8 +395,16 @@ async fn a_checkpoint_with_a_forged_signature_is_reported_and_not_trusted() {
         .unwrap();
     // Cut the last two entries, then cover the cut with a checkpoint of the new head signed by
     // a key of the attacker's own, under the audit key's kid.
-    sql(&app, &format!("DELETE FROM audit_log WHERE id > {}", c.seq - 2)).await;
-    sql(&app, &format!("DELETE FROM audit_checkpoints WHERE seq = {}", c.seq)).await;
+    sql(
+        &app,
+        &format!("DELETE FROM audit_log WHERE id > {}", c.seq - 2),
+    )
+    .await;
+    sql(
+        &app,
+        &format!("DELETE FROM audit_checkpoints WHERE seq = {}", c.seq),
+    )
+    .await;
     let (seq, hash) = checkpoints::head(app.state.store.conn())
         .await
         .unwrap()
@@ -378,8 +412,8 @@ async fn a_checkpoint_with_a_forged_signature_is_reported_and_not_trusted() {
     let at = audit::canonical_at(Utc::now());
     let forger = crypto::signer::KeyFileSigner::generate();
     let kid = app.state.audit_key.kid().to_owned();
-    let sig = crypto::signer::Signer::sign(&forger, &checkpoint_message(seq, &hash, &at, &kid))
-        .unwrap();
+    let sig =
+        crypto::signer::Signer::sign(&forger, &checkpoint_message(seq, &hash, &at, &kid)).unwrap();
     checkpoints::Entity::insert(checkpoints::ActiveModel {
         seq: Set(seq),
         hash: Set(hash),
@@ -437,12 +471,158 @@ async fn each_imported_row_leaves_its_own_audit_entry_without_the_id_number() {
         .map(|v| v["detail"]["line"].as_i64().unwrap())
         .collect();
     assert_eq!(lines, [2, 3, 4]);
-    assert!(rows[0]["subject"].as_str().unwrap().starts_with("resident:"));
+    assert!(
+        rows[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("resident:")
+    );
     assert_eq!(rows[2]["detail"]["district"], 330782);
     for v in rows.iter() {
-        for key in ["seq", "time", "actor", "action", "subject", "detail", "hash"] {
+        for key in [
+            "seq", "time", "actor", "action", "subject", "detail", "hash",
+        ] {
             assert!(!v[key].is_null(), "{key} in {v}");
         }
     }
-    assert!(!text.contains(&a) && !text.contains(&b) && !text.contains("张三"), "{text}");
+    assert!(
+        !text.contains(&a) && !text.contains(&b) && !text.contains("张三"),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
+async fn a_failed_export_is_retried_until_it_lands_and_no_checkpoint_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = dir.path().join("not-mounted-yet");
+    let file = place.join("checkpoints.jsonl");
+    let app = quiet_app(Some(&file)).await;
+    let mut taken = Vec::new();
+    for _ in 0..2 {
+        append(&app, 1).await;
+        taken.push(
+            checkpoint::take(&app.state.store, &app.state.audit_key)
+                .await
+                .unwrap()
+                .seq,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = checkpoints::unexported(app.state.store.conn(), 100)
+        .await
+        .unwrap();
+    assert!(
+        waiting.len() >= 2,
+        "kept while the place is down: {waiting:?}"
+    );
+    std::fs::create_dir(&place).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let pending = checkpoints::unexported(app.state.store.conn(), 100)
+            .await
+            .unwrap();
+        if pending.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "not retried: {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (lines, bad) = verify::read_export(&file).unwrap();
+    assert!(bad.is_empty());
+    let seqs: Vec<i64> = lines.iter().map(|c| c.seq).collect();
+    for seq in taken {
+        assert!(seqs.contains(&seq), "{seq} in {seqs:?}");
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {seqs:?}"
+    );
+}
+
+/// A place that receives checkpoints over HTTP: answers the first `fail` requests 503, then 200,
+/// and hands over each body it took.
+async fn receiving_server(fail: usize) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/checkpoints", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut served = 0;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let n = socket.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break Some(body[..length].to_owned());
+                    }
+                }
+            };
+            served += 1;
+            let status = if served <= fail {
+                "503 Service Unavailable"
+            } else {
+                if let Some(body) = body {
+                    let _ = tx.send(body);
+                }
+                "200 OK"
+            };
+            let _ = socket
+                .write_all(
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await;
+        }
+    });
+    (url, rx)
+}
+
+#[actix_web::test]
+async fn checkpoints_are_posted_to_an_export_url_and_a_refusal_is_retried() {
+    let (url, mut received) = receiving_server(1).await;
+    let app = spawn_app_with(&[
+        ("EPERMIT_AUDIT__CHECKPOINT_EVERY_ENTRIES", "1000000"),
+        ("EPERMIT_AUDIT__CHECKPOINT_EVERY_SECS", "360000"),
+        ("EPERMIT_AUDIT__CHECKPOINT_EXPORT", url.as_str()),
+    ])
+    .await;
+    append(&app, 2).await;
+    let c = checkpoint::take(&app.state.store, &app.state.audit_key)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(8);
+    while !got.iter().any(|e: &Exported| e.seq == c.seq) {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let body = tokio::time::timeout(left, received.recv())
+            .await
+            .expect("the checkpoint reaches the URL")
+            .unwrap();
+        got.push(serde_json::from_str(&body).unwrap());
+    }
+    assert!(got.contains(&Exported::from(&c)), "{got:?}");
+    // The first POST (of the oldest checkpoint) was refused; it came again, before any other.
+    let oldest = checkpoints::all(app.state.store.conn()).await.unwrap()[0].seq;
+    assert_eq!(got[0].seq, oldest, "{got:?}");
 }
