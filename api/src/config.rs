@@ -21,6 +21,10 @@
 //! [rate_limits.verify]
 //! per_ip = 120
 //! per_account = 600
+//! [audit]
+//! checkpoint_every_entries = 1000
+//! checkpoint_every_secs = 300
+//! checkpoint_export = "/mnt/worm/epermit-checkpoints.jsonl"
 //! ```
 
 use std::net::SocketAddr;
