@@ -141,11 +141,30 @@ pub enum KeysCommand {
     },
 }
 
-/// `epermit audit …`
+/// `epermit audit …` (issue 12 item 7).
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; exit 1 naming the first broken link.
-    Verify,
+    /// Check the hash chain against the signed checkpoints (from the database and, with
+    /// `--checkpoints`, from the exported file): names truncation, rewriting and reordering and
+    /// how many entries are not yet anchored; exit 0 only when intact, 1 when not.
+    Verify {
+        /// The exported checkpoint file (`audit.checkpoint_export`), to check against even the
+        /// checkpoints deleted from the database.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Sign the chain head now (a checkpoint) and export the pending checkpoints.
+    Checkpoint,
+    /// Print entries as JSON lines (seq, time, actor, action, subject, detail, prev_hash, hash)
+    /// for an inspector.
+    Export {
+        /// The first entry: a sequence number, a day (`2026-12-01`) or an RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+        /// The last entry: a sequence number, a day (inclusive) or an RFC 3339 time.
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 /// `epermit staff …`

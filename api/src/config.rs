@@ -21,6 +21,10 @@
 //! [rate_limits.verify]
 //! per_ip = 120
 //! per_account = 600
+//! [audit]
+//! checkpoint_every_entries = 1000
+//! checkpoint_every_secs = 300
+//! checkpoint_export = "/mnt/worm/epermit-checkpoints.jsonl"
 //! ```
 
 use std::net::SocketAddr;
@@ -38,7 +42,7 @@ const SECRET_KEYS: [&str; 2] = ["database_url", "redis_url"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
-const ENV_KEYS: [&str; 12] = [
+const ENV_KEYS: [&str; 13] = [
     "bind",
     "redis_prefix",
     "data_dir",
@@ -51,6 +55,7 @@ const ENV_KEYS: [&str; 12] = [
     "rate_limits",
     "lockout",
     "tokens",
+    "audit",
 ];
 
 /// The service's settings.
@@ -96,6 +101,34 @@ pub struct Settings {
     /// keeps every index at 3 CBOR bytes, which the QR budget of SPEC §2 needs; 1295 shards of it
     /// (`/s/1` … `/s/zz`) hold 76 million entries at the 90 % fill the allocator keeps.
     pub status_shard_entries: u32,
+    /// Signed checkpoints of the audit log (`[audit]`, `EPERMIT_AUDIT__*`).
+    pub audit: AuditSettings,
+}
+
+/// Signed checkpoints of the audit chain (issue 12 item 7; `crate::audit`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// A checkpoint once this many entries are not yet anchored
+    /// (`EPERMIT_AUDIT__CHECKPOINT_EVERY_ENTRIES`, default 1000).
+    pub checkpoint_every_entries: u64,
+    /// A checkpoint once the oldest unanchored entry is this old, in seconds
+    /// (`EPERMIT_AUDIT__CHECKPOINT_EVERY_SECS`, default 300).
+    pub checkpoint_every_secs: u64,
+    /// Where checkpoints are exported, append-only (`EPERMIT_AUDIT__CHECKPOINT_EXPORT`): a file
+    /// path (one JSON line per checkpoint, opened `O_APPEND`) or an `http(s)://` URL that
+    /// receives each checkpoint as a JSON `POST`. Unset: checkpoints stay in the database only.
+    pub checkpoint_export: Option<String>,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            checkpoint_every_entries: 1000,
+            checkpoint_every_secs: 300,
+            checkpoint_export: None,
+        }
+    }
 }
 
 /// One-time login codes (SPEC §4 "Auth").
@@ -171,6 +204,7 @@ impl Default for Settings {
             verify_recheck_ms: 1000,
             database_timeout_ms: 5000,
             status_shard_entries: 1 << 16,
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -397,7 +431,23 @@ impl Settings {
                 "must be greater than 0",
             ));
         }
-        let positive: [(&'static str, u64); 13] = [
+        if self
+            .audit
+            .checkpoint_export
+            .as_deref()
+            .is_some_and(|e| e.trim().is_empty())
+        {
+            return Err(("audit.checkpoint_export", "must be a file path or a URL"));
+        }
+        let positive: [(&'static str, u64); 15] = [
+            (
+                "audit.checkpoint_every_entries",
+                self.audit.checkpoint_every_entries,
+            ),
+            (
+                "audit.checkpoint_every_secs",
+                self.audit.checkpoint_every_secs,
+            ),
             ("otp.ttl_secs", self.otp.ttl_secs),
             ("otp.max_attempts", self.otp.max_attempts.into()),
             ("rate_limits.otp.per_ip", self.rate_limits.otp.per_ip.into()),

@@ -168,7 +168,7 @@ pub struct RootSuccessor {
 
 /// Reads the key `kid` from `path`: [`KeyError::Missing`] when there is no file,
 /// [`KeyError::Swapped`] when it holds another key.
-fn load(path: &Path, kid: &str) -> Result<KeyFileSigner, KeyError> {
+pub(crate) fn load(path: &Path, kid: &str) -> Result<KeyFileSigner, KeyError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -201,7 +201,7 @@ fn load(path: &Path, kid: &str) -> Result<KeyFileSigner, KeyError> {
 
 /// Writes a new key file (PKCS#8 v1 PEM, mode 0600) through a temporary file; never replaces an
 /// existing file.
-fn write_new(path: &Path, key: &KeyFileSigner) -> Result<(), KeyError> {
+pub(crate) fn write_new(path: &Path, key: &KeyFileSigner) -> Result<(), KeyError> {
     let io = |source: std::io::Error| KeyError::File {
         path: path.to_owned(),
         source,
@@ -227,7 +227,7 @@ fn write_new(path: &Path, key: &KeyFileSigner) -> Result<(), KeyError> {
 
 /// The key in `path` if the file exists (a key kept from an earlier database), else a new key
 /// written there. Only for the first start.
-fn adopt_or_generate(path: &Path) -> Result<(KeyFileSigner, bool), KeyError> {
+pub(crate) fn adopt_or_generate(path: &Path) -> Result<(KeyFileSigner, bool), KeyError> {
     match std::fs::read_to_string(path) {
         Ok(text) => KeyFileSigner::from_key_file(&text)
             .map(|key| (key, true))

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use api::cli::{AuditCommand, Cli, Command, PolicyCommand, StaffCommand};
+use api::cli::{Cli, Command, PolicyCommand, StaffCommand};
 use api::commands;
 use clap::Parser;
 
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(&args),
         Command::Bundle { out } => commands::bundle::run(config, &out),
         Command::Keys(command) => commands::keys::run(config, command),
-        Command::Audit(AuditCommand::Verify) => commands::operator::verify_audit(config),
+        Command::Audit(command) => commands::audit::run(config, command),
         Command::Import(api::cli::ImportCommand::Residences { file }) => {
             commands::import::residences(config, &file)
         }

@@ -63,6 +63,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    checkpointer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -103,10 +104,17 @@ impl Application {
         })?
         .shutdown_timeout(10)
         .run();
+        let checkpointer = crate::audit::checkpoint::spawn(
+            state.store.clone(),
+            state.audit_key.clone(),
+            state.settings.audit.clone(),
+            state.audit_export.clone(),
+        );
         Ok(Application {
             port,
             server,
             state,
+            checkpointer,
         })
     }
 
@@ -120,9 +128,23 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until a shutdown signal (SIGINT/SIGTERM); in-flight requests finish first.
+    /// A handle that stops the server (gracefully or not), as a signal would.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until a shutdown signal (SIGINT/SIGTERM); in-flight requests finish first. A clean
+    /// stop ends with a last audit checkpoint and its export ([`crate::audit::checkpoint`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.checkpointer.abort();
+        crate::audit::checkpoint::at_shutdown(
+            &self.state.store,
+            &self.state.audit_key,
+            &self.state.audit_export,
+        )
+        .await;
+        result
     }
 }
 
@@ -163,6 +185,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         None => Arc::new(MemoryState::default()),
     };
     let keys = KeyRing::open(&settings.data_dir, &store).await?;
+    let audit_key = crate::audit::AuditKey::open(&settings.data_dir, &store).await?;
+    let audit_export = crate::audit::Exporter::from_settings(&settings.audit);
     let jwt = JwtKeys::new(keys.jwt())?;
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let pepper = derive_pepper(&keys)?;
@@ -177,6 +201,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         lists,
         metrics: crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?,
         pepper,
+        audit_key,
+        audit_export,
     })
 }
 

@@ -30,4 +30,8 @@ pub struct AppState {
     pub lists: ListCache,
     /// A server secret (derived from the JWT key) keying the hashes of shared-store keys.
     pub pepper: [u8; 32],
+    /// The audit key (signs checkpoints, keys the chain).
+    pub audit_key: crate::audit::AuditKey,
+    /// Where audit checkpoints are exported.
+    pub audit_export: crate::audit::Exporter,
 }

@@ -25,6 +25,10 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
     /// The data directory (keys, outbox); removed at the end.
     pub data_dir: tempfile::TempDir,
+    /// Stops the server as a signal would (`stop(true)`: a clean shutdown).
+    pub server: actix_web::dev::ServerHandle,
+    /// The running server; ends after a stop, once `run_until_stopped` has finished.
+    pub serving: tokio::task::JoinHandle<std::io::Result<()>>,
     pg: Option<(String, String)>,
 }
 
@@ -138,7 +142,8 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
         .expect("the service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let server = app.handle();
+    let serving = actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::builder()
@@ -147,6 +152,8 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
             .expect("HTTP client"),
         state,
         data_dir,
+        server,
+        serving,
         pg,
     }
 }

@@ -8,8 +8,11 @@
 //! and then stored as a *confirmed* registration with source `imported` for the resident with that
 //! ID number (created when absent). Rows are keyed by
 //! `sha256_hex("<id_number>|<district>|<start>")`, so running the same file twice imports nothing
-//! the second time. One transaction per batch of [`BATCH_ROWS`] rows, each ending with one audit
-//! entry.
+//! the second time. One transaction per batch of [`BATCH_ROWS`] rows; each imported row gets its
+//! own audit entry (`residence.import`: the resident, district, period and the file's line — no
+//! ID number or name) in that transaction, and the batch ends with a summary entry
+//! (`residence.import_batch`), so confirmed history (the basis of a hukou conversion) is
+//! traceable row by row.
 //!
 //! The report (JSON on stdout) counts rows imported, already present and rejected, and lists each
 //! rejected row's line number, field and reason — never its ID number or name. Exit 0 when the
@@ -90,6 +93,7 @@ pub enum ImportError {
 
 /// A valid row.
 struct Row {
+    line: u64,
     id_number: IdNumber,
     name: String,
     district: District,
@@ -108,6 +112,7 @@ fn parse_row(
     record: &csv::ByteRecord,
     index: &[usize; 6],
     today: NaiveDate,
+    line: u64,
 ) -> Result<Row, (Option<&'static str>, &'static str)> {
     let mut values = [""; 6];
     for (i, column) in index.iter().enumerate() {
@@ -148,6 +153,7 @@ fn parse_row(
         }
     }
     Ok(Row {
+        line,
         id_number,
         name,
         district,
@@ -185,14 +191,27 @@ async fn store_batch(store: &Store, batch: &[Row], report: &mut Report) -> Resul
         };
         if residences::import(&txn, new).await? {
             imported += 1;
+            let entry = audit::NewEntry::new(
+                "operator:cli",
+                "residence.import",
+                format!("resident:{}", resident.id),
+                json!({
+                    "district": district,
+                    "start": row.start,
+                    "end": row.end,
+                    "status": "confirmed",
+                    "line": row.line,
+                }),
+            );
+            audit::append(&txn, entry, now).await?;
         } else {
             present += 1;
         }
     }
     if imported > 0 {
         let entry = audit::NewEntry::new(
-            "cli",
-            "residence.import",
+            "operator:cli",
+            "residence.import_batch",
             "residences",
             json!({ "imported": imported, "already_present": present }),
         );
@@ -250,7 +269,7 @@ pub async fn import_residences<R: Read>(
                     reject(&mut report, line, None, "wrong_field_count");
                     continue;
                 }
-                match parse_row(&record, &index, today) {
+                match parse_row(&record, &index, today, line) {
                     Ok(row) => batch.push(row),
                     Err((field, reason)) => reject(&mut report, line, field, reason),
                 }

@@ -1,6 +1,7 @@
 //! The `epermit` subcommands. Each returns an [`Outcome`]: the JSON it prints on stdout and its exit
 //! code; messages for people go to stderr.
 
+pub mod audit;
 pub mod bundle;
 pub mod demo;
 pub mod import;

@@ -1,5 +1,6 @@
-//! Operator commands on the service's data: `audit verify`, `token`, and [`with_store`], which
-//! the other operator commands share (`keys …` is in [`crate::commands::keys`]).
+//! Operator commands on the service's data: `token`, and [`with_store`], which the other
+//! operator commands share (`keys …` is in [`crate::commands::keys`], `audit …` in
+//! [`crate::commands::audit`]).
 
 use std::path::Path;
 
@@ -26,32 +27,19 @@ where
     actix_web::rt::System::new().block_on(async move {
         use secrecy::ExposeSecret;
         match Store::connect(settings.database_url().expose_secret()).await {
-            Ok(store) => f(settings, store).await,
+            // The audit key first: every command that writes the log keys its entries with it.
+            Ok(store) => match crate::audit::AuditKey::open(&settings.data_dir, &store).await {
+                Ok(_) => f(settings, store).await,
+                Err(e) => {
+                    eprintln!("epermit: audit key: {e}");
+                    Outcome {
+                        json: Some(json!({ "error": "audit_key_unavailable" })),
+                        code: exit::IO,
+                    }
+                }
+            },
             Err(e) => {
                 eprintln!("epermit: database: {e}");
-                Outcome {
-                    json: Some(json!({ "error": "database_unavailable" })),
-                    code: exit::IO,
-                }
-            }
-        }
-    })
-}
-
-/// `epermit audit verify`: walks the hash chain; exits 1 naming the first broken link.
-pub fn verify_audit(config: Option<&Path>) -> Outcome {
-    with_store(config, |_, store| async move {
-        match audit::verify_chain(store.conn()).await {
-            Ok(entries) => Outcome::ok(json!({ "status": "intact", "entries": entries })),
-            Err(audit::AuditError::BrokenLink { id }) => {
-                eprintln!("epermit: the audit chain is broken at entry {id}");
-                Outcome {
-                    json: Some(json!({ "status": "broken", "first_broken_id": id })),
-                    code: exit::NOT_VALID,
-                }
-            }
-            Err(e) => {
-                eprintln!("epermit: {e}");
                 Outcome {
                     json: Some(json!({ "error": "database_unavailable" })),
                     code: exit::IO,
@@ -77,10 +65,11 @@ pub fn resident_token(config: Option<&Path>, phone: &str) -> Outcome {
                 .await
                 .map_err(|e| e.to_string())?;
             let jwt = crate::auth::jwt::JwtKeys::new(ring.jwt()).map_err(|e| e.to_string())?;
-            let resident =
-                crate::store::residents::find_or_create_by_phone(store.conn(), phone.expose())
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let now = chrono::Utc::now();
+            let txn = store.begin().await.map_err(|e| e.to_string())?;
+            let resident = crate::store::residents::find_or_create_by_phone(&txn, phone.expose())
+                .await
+                .map_err(|e| e.to_string())?;
             let principal = crate::auth::jwt::Principal {
                 subject: crate::auth::jwt::Subject::Resident(resident.id),
                 role: crate::auth::jwt::Role::Resident,
@@ -88,8 +77,18 @@ pub fn resident_token(config: Option<&Path>, phone: &str) -> Outcome {
             let ttl = chrono::Duration::seconds(
                 i64::try_from(settings.tokens.access_ttl_secs).unwrap_or(900),
             );
-            jwt.issue(principal, chrono::Utc::now(), ttl)
-                .map_err(|e| e.to_string())
+            let token = jwt.issue(principal, now, ttl).map_err(|e| e.to_string())?;
+            // Minting a token is an operator acting as a resident: audited, without the phone.
+            let entry = audit::NewEntry::new(
+                "operator:cli",
+                "token.issue",
+                format!("resident:{}", resident.id),
+                json!({ "role": "resident", "ttl_secs": ttl.num_seconds() }),
+            );
+            audit::commit_with_audit(txn, entry, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(token)
         }
         .await;
         match result {

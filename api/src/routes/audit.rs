@@ -1,16 +1,17 @@
-//! `GET /v1/audit` (admins): the hash-chained audit log, paged by id.
+//! `GET /v1/audit` (admins): the hash-chained audit log, paged by id; `POST
+//! /v1/audit/checkpoints` (admins): a signed checkpoint of its head now.
 
-use actix_web::{get, web};
+use actix_web::{get, post, web};
 
 use crate::auth::extract::Auth;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::wire::audit::{AuditPage, Page};
+use crate::wire::audit::{AuditPage, CheckpointView, Page};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list);
+    cfg.service(list).service(checkpoint);
 }
 
 /// The entries after `after`, oldest first, with the cursor of the next page.
@@ -32,4 +33,44 @@ pub async fn list(
     auth.admin()?;
     let entries = audit::list(state.store.conn(), page.after, page.limit()?).await?;
     Ok(web::Json(entries.into()))
+}
+
+/// Signs the chain head now (a checkpoint) and returns it; the latest checkpoint when it anchors
+/// the head already. Its export runs in the background.
+#[utoipa::path(
+    tag = "audit",
+    security(("bearer_jwt" = [])),
+    responses(
+        (status = 200, description = "The checkpoint of the head", body = CheckpointView),
+        (status = 409, description = "`audit_chain_broken`: the chain does not verify since the last checkpoint; nothing signed"),
+    )
+)]
+#[post("/v1/audit/checkpoints")]
+pub async fn checkpoint(
+    auth: Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<web::Json<CheckpointView>> {
+    use crate::audit::CheckpointError;
+    use crate::error::ApiError;
+    auth.admin()?;
+    let taken = crate::audit::checkpoint::take(&state.store, &state.audit_key)
+        .await
+        .map_err(|e| match e {
+            CheckpointError::Store(e) => ApiError::from(e),
+            e @ (CheckpointError::Broken { .. } | CheckpointError::Truncated { .. }) => {
+                tracing::error!(error = %e, "audit checkpoint refused");
+                ApiError::Conflict {
+                    code: "audit_chain_broken",
+                    detail: "the audit chain does not verify since the last checkpoint: run \
+                             `epermit audit verify`"
+                        .into(),
+                }
+            }
+            e @ CheckpointError::Sign(_) => ApiError::Internal(Box::new(e)),
+        })?;
+    let (store, exporter) = (state.store.clone(), state.audit_export.clone());
+    actix_web::rt::spawn(async move {
+        let _ = exporter.export_pending(&store).await;
+    });
+    Ok(web::Json(CheckpointView::from(&taken)))
 }

@@ -88,3 +88,30 @@ impl From<Vec<audit::Model>> for AuditPage {
         }
     }
 }
+
+/// A signed checkpoint of the audit chain (`POST /v1/audit/checkpoints`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointView {
+    /// The id of the head entry it anchors (0: empty log).
+    pub seq: i64,
+    /// That entry's hash.
+    pub hash: String,
+    /// When it was taken (RFC 3339, microseconds).
+    pub at: String,
+    /// The audit key that signed it.
+    pub kid: String,
+    /// Ed25519 signature (hex) of `["epermit audit checkpoint v1", seq, hash, at, kid]`.
+    pub signature: String,
+}
+
+impl From<&audit::checkpoints::Model> for CheckpointView {
+    fn from(c: &audit::checkpoints::Model) -> Self {
+        CheckpointView {
+            seq: c.seq,
+            hash: c.hash.clone(),
+            at: audit::canonical_at(c.at),
+            kid: c.kid.clone(),
+            signature: c.signature.clone(),
+        }
+    }
+}

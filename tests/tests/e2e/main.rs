@@ -3,6 +3,7 @@
 //! `EPERMIT_TEST_REDIS_URL` are set.
 
 mod applications;
+mod audit;
 mod auth;
 mod authorization;
 mod bad_input;
