@@ -167,6 +167,13 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let pepper = derive_pepper(&keys)?;
     let lists = ListCache::new(&settings.public_url, settings.verify_recheck());
+    let revocations = crate::auth::revocation::Revocations::new(
+        settings.tokens.revocation_check(),
+        settings.tokens.revocation_mirror(),
+    );
+    let hash_slots = tokio::sync::Semaphore::new(
+        usize::try_from(settings.auth.max_concurrent_hashes).unwrap_or(1),
+    );
     Ok(AppState {
         settings,
         store,
@@ -177,6 +184,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         lists,
         metrics: crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?,
         pepper,
+        revocations,
+        hash_slots,
     })
 }
 

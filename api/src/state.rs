@@ -30,4 +30,8 @@ pub struct AppState {
     pub lists: ListCache,
     /// A server secret (derived from the JWT key) keying the hashes of shared-store keys.
     pub pepper: [u8; 32],
+    /// The accounts' revocation epochs this instance read lately.
+    pub revocations: crate::auth::revocation::Revocations,
+    /// Slots for argon2 verifications (`auth.max_concurrent_hashes`): bounds their memory.
+    pub hash_slots: tokio::sync::Semaphore,
 }

@@ -7,4 +7,6 @@ pub mod jwt;
 mod jwt_provider;
 pub mod login;
 pub mod password;
+pub mod revocation;
 pub mod session;
+pub mod staff_accounts;
