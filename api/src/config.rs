@@ -178,9 +178,9 @@ pub struct TokenSettings {
     /// another instance (a disabled account, a password reset, a logout everywhere) stops that
     /// account's access tokens here; on the instance that made it, at once.
     pub revocation_check_ms: u64,
-    /// How long the shared store keeps its copy of an account's epoch before it is read from
-    /// the database again, in seconds (default 60). Bounds how late a change made without the
-    /// shared store (the CLI against an in-process store) is seen.
+    /// How long Redis keeps its copy of an account's epoch before it is read from the database
+    /// again, in seconds (default 60). Bounds how late a change is seen whose write to Redis
+    /// failed (the in-process store keeps no copy: the database is read instead).
     pub revocation_mirror_secs: u64,
 }
 

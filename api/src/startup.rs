@@ -170,6 +170,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let revocations = crate::auth::revocation::Revocations::new(
         settings.tokens.revocation_check(),
         settings.tokens.revocation_mirror(),
+        shared.kind() != "memory",
     );
     let hash_slots = tokio::sync::Semaphore::new(
         usize::try_from(settings.auth.max_concurrent_hashes).unwrap_or(1),

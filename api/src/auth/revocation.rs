@@ -6,12 +6,13 @@
 //! epoch is older than the account's. Each instance remembers an account's epoch for at most
 //! `tokens.revocation_check_ms` (default 1 s); after that it asks the shared store, which mirrors
 //! the database (for `tokens.revocation_mirror_secs`, then it is read again from the database).
+//! With the in-process store there is nothing shared to mirror into (another instance or the CLI
+//! could not update it), so the epoch is read from the database after each check interval.
 //!
-//! **The bound:** a revocation made through the API is enforced at once on the instance that made
-//! it and within `tokens.revocation_check_ms` on every other instance sharing the Redis store (the
-//! change is written to the mirror right after its commit). One made by the CLI is written to the
-//! mirror too when `REDIS_URL` is set; with the in-process store the server sees it once its
-//! mirror entry lapses (`tokens.revocation_mirror_secs`).
+//! **The bound:** a revocation is enforced at once on the instance that made it and within
+//! `tokens.revocation_check_ms` on every other instance: with Redis because the change is written
+//! to the mirror right after its commit (the CLI writes it too; should that write fail, within
+//! `tokens.revocation_mirror_secs`), with the in-process store because the database is read.
 //!
 //! **When the shared store is down**, the epoch is read from the database instead (fail safe:
 //! never "no revocation"); when the database is down too, the request is 503.
@@ -32,15 +33,18 @@ pub struct Revocations {
     seen: quick_cache::sync::Cache<String, (i64, Instant)>,
     check: Duration,
     mirror: Duration,
+    mirrored: bool,
 }
 
 impl Revocations {
-    /// Remembers an epoch for `check`; the shared store keeps its copy for `mirror`.
-    pub fn new(check: Duration, mirror: Duration) -> Self {
+    /// Remembers an epoch for `check`; a shared store (`mirrored`: Redis, not the in-process
+    /// store) keeps its copy for `mirror`.
+    pub fn new(check: Duration, mirror: Duration, mirrored: bool) -> Self {
         Revocations {
             seen: quick_cache::sync::Cache::new(CAPACITY),
             check,
             mirror,
+            mirrored,
         }
     }
 
@@ -55,6 +59,12 @@ impl Revocations {
         if let Some((epoch, at)) = self.seen.get(subject)
             && at.elapsed() < self.check
         {
+            return Ok(epoch);
+        }
+        if !self.mirrored {
+            let epoch = revocations::epoch(store.conn(), subject).await?;
+            self.seen
+                .insert(subject.to_owned(), (epoch, Instant::now()));
             return Ok(epoch);
         }
         let epoch = match shared.epoch_get(subject).await {
