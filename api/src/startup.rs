@@ -48,6 +48,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The password-hashing threads could not be started.
+    #[error("cannot start the password-hashing threads: {0}")]
+    HashThreads(#[source] std::io::Error),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -172,9 +175,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         settings.tokens.revocation_mirror(),
         shared.kind() != "memory",
     );
-    let hash_slots = tokio::sync::Semaphore::new(
-        usize::try_from(settings.auth.max_concurrent_hashes).unwrap_or(1),
-    );
+    let slots = usize::try_from(settings.auth.max_concurrent_hashes).unwrap_or(1);
+    let hash_slots = tokio::sync::Semaphore::new(slots);
+    let hash_pool =
+        crate::auth::hash_pool::HashPool::new(slots).map_err(StartError::HashThreads)?;
     Ok(AppState {
         settings,
         store,
@@ -187,6 +191,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         pepper,
         revocations,
         hash_slots,
+        hash_pool,
     })
 }
 

@@ -34,4 +34,6 @@ pub struct AppState {
     pub revocations: crate::auth::revocation::Revocations,
     /// Slots for argon2 verifications (`auth.max_concurrent_hashes`): bounds their memory.
     pub hash_slots: tokio::sync::Semaphore,
+    /// The threads argon2 runs on (as many as slots).
+    pub hash_pool: crate::auth::hash_pool::HashPool,
 }

@@ -3,7 +3,6 @@
 //! presented again revokes its whole family — and logging out. Every path is rate-limited per
 //! client address and per account.
 
-use actix_web::web;
 use chrono::Utc;
 use serde_json::json;
 
@@ -103,7 +102,8 @@ fn throttle_policy(state: &AppState) -> ThrottlePolicy {
 }
 
 /// Runs an argon2 verification in one of the `auth.max_concurrent_hashes` slots, waiting at most
-/// `auth.hash_wait_ms` for one (else 429 `busy`): at most that many 19 MiB buffers at once.
+/// `auth.hash_wait_ms` for one (else 429 `busy`): at most that many 19 MiB buffers at once, on
+/// the service's hashing threads ([`crate::auth::hash_pool`]).
 pub async fn with_hash_slot<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
@@ -115,7 +115,11 @@ pub async fn with_hash_slot<T: Send + 'static>(
             retry_after: 1,
         })?
         .map_err(|_| ApiError::Unavailable("the service is shutting down"))?;
-    let result = web::block(work).await?;
+    let result = state
+        .hash_pool
+        .run(work)
+        .await
+        .ok_or(ApiError::Unavailable("the service is shutting down"))?;
     drop(slot);
     Ok(result)
 }

@@ -3,6 +3,7 @@
 
 pub mod code_sender;
 pub mod extract;
+pub mod hash_pool;
 pub mod jwt;
 mod jwt_provider;
 pub mod login;
