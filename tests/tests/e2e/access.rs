@@ -614,7 +614,13 @@ async fn when_every_hash_slot_is_taken_a_login_waits_briefly_then_gets_busy() {
     ])
     .await;
     let slot = app.state.hash_slots.acquire().await.unwrap();
+    let asked = Instant::now();
     let r = staff_login(&app, &app.address, "nobody", PASSWORD, None).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "it waited only briefly: {:?}",
+        asked.elapsed()
+    );
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "1");
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "busy");
