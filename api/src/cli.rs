@@ -185,4 +185,32 @@ pub enum StaffCommand {
         #[arg(long)]
         org_kind: Option<String>,
     },
+    /// Every account as JSON (never a password hash).
+    List,
+    /// Disable an account: no more logins or refreshes; its sessions and access tokens are
+    /// revoked (on running instances within `tokens.revocation_check_ms` when they share Redis).
+    Disable {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Clear an account's failure count and its login throttles.
+    Unlock {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password, read from the first line of standard input; revokes every session and
+    /// access token of the account.
+    ResetPassword {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
 }

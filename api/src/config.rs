@@ -5,7 +5,8 @@
 //!
 //! Environment variables: `EPERMIT_BIND`, `EPERMIT_DATA_DIR`, `DATABASE_URL`, `REDIS_URL`,
 //! `EPERMIT_PUBLIC_URL`, `EPERMIT_MAX_EVIDENCE_BYTES`, `EPERMIT_VERIFY_RECHECK_MS`,
-//! `EPERMIT_DATABASE_TIMEOUT_MS`, and any nested key as
+//! `EPERMIT_DATABASE_TIMEOUT_MS`, `EPERMIT_TRUSTED_PROXIES` (comma-separated CIDRs), and any
+//! nested key as
 //! `EPERMIT_<SECTION>__<KEY>`, e.g. `EPERMIT_OTP__TTL_SECS=120` or
 //! `EPERMIT_RATE_LIMITS__LOGIN__PER_IP=30`. An empty variable counts as unset.
 //!
@@ -18,6 +19,8 @@
 //! [otp]
 //! ttl_secs = 300
 //! max_attempts = 5
+//! [auth]
+//! max_concurrent_hashes = 2
 //! [rate_limits.verify]
 //! per_ip = 120
 //! per_account = 600
@@ -42,7 +45,7 @@ const SECRET_KEYS: [&str; 2] = ["database_url", "redis_url"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
-const ENV_KEYS: [&str; 13] = [
+const ENV_KEYS: &[&str] = [
     "bind",
     "redis_prefix",
     "data_dir",
@@ -53,9 +56,10 @@ const ENV_KEYS: [&str; 13] = [
     "status_shard_entries",
     "otp",
     "rate_limits",
-    "lockout",
+    "auth",
     "tokens",
     "audit",
+    "trusted_proxies",
 ];
 
 /// The service's settings.
@@ -80,8 +84,13 @@ pub struct Settings {
     pub otp: OtpSettings,
     /// Rate limits per minute.
     pub rate_limits: RateLimits,
-    /// Staff lock-out.
-    pub lockout: LockoutSettings,
+    /// Staff password checks: throttling, the argon2 semaphore, the failure alarm.
+    pub auth: AuthSettings,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
+    /// (`EPERMIT_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8`, or a TOML list of CIDRs; default
+    /// none: the TCP peer is the client). See `routes::client_ip`.
+    #[serde(deserialize_with = "cidr_list")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Token lifetimes.
     pub tokens: TokenSettings,
     /// Largest accepted evidence upload in bytes (default 5 MiB).
@@ -167,14 +176,27 @@ pub struct RateLimits {
     pub police_lookups_per_hour: u32,
 }
 
-/// Staff lock-out after repeated failed logins.
+/// Staff password checks (issue 12 item 4). Wrong passwords are throttled per (account, client
+/// address), never by locking the account for everyone: after `throttle_after_failures`
+/// failures from one address, that address waits `throttle_base_ms`, then twice as long after
+/// each further failure, up to `throttle_max_secs` (429 `login_throttled`, `Retry-After`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
-pub struct LockoutSettings {
-    /// Consecutive failures that lock the account (default 5).
-    pub max_failures: u32,
-    /// How long it stays locked, in seconds (default 900).
-    pub lock_secs: u64,
+pub struct AuthSettings {
+    /// Failures from one address that are free of delay (default 3).
+    pub throttle_after_failures: u32,
+    /// The first delay, in milliseconds (default 1000).
+    pub throttle_base_ms: u64,
+    /// The longest delay, in seconds (default 300).
+    pub throttle_max_secs: u64,
+    /// Failures of one account, from all addresses since its last success, at which an audit
+    /// entry `staff.login_failures` is written (default 20).
+    pub failure_alarm: u32,
+    /// Argon2 verifications that may run at once (default 2; each holds 19 MiB).
+    pub max_concurrent_hashes: u32,
+    /// How long a login waits for a free verification slot before 429 `busy`, in milliseconds
+    /// (default 2000).
+    pub hash_wait_ms: u64,
 }
 
 /// Lifetimes of issued tokens.
@@ -183,8 +205,20 @@ pub struct LockoutSettings {
 pub struct TokenSettings {
     /// Access token lifetime in seconds (default 900).
     pub access_ttl_secs: u64,
-    /// Refresh token lifetime in seconds (default 30 days).
+    /// Absolute lifetime of a login's refresh family, counted from the login, in seconds
+    /// (default 30 days); refreshing does not extend it.
     pub refresh_ttl_secs: u64,
+    /// A refresh family not refreshed for this long ends, in seconds (default 7 days).
+    pub refresh_idle_secs: u64,
+    /// How long an instance may trust the revocation epoch it last read for an account, in
+    /// milliseconds (default 1000, at most 60000). This bounds how late a revocation made on
+    /// another instance (a disabled account, a password reset, a logout everywhere) stops that
+    /// account's access tokens here; on the instance that made it, at once.
+    pub revocation_check_ms: u64,
+    /// How long Redis keeps its copy of an account's epoch before it is read from the database
+    /// again, in seconds (default 60). Bounds how late a change is seen whose write to Redis
+    /// failed (the in-process store keeps no copy: the database is read instead).
+    pub revocation_mirror_secs: u64,
 }
 
 impl Default for Settings {
@@ -198,7 +232,8 @@ impl Default for Settings {
             public_url: "https://jhga.cn".to_owned(),
             otp: OtpSettings::default(),
             rate_limits: RateLimits::default(),
-            lockout: LockoutSettings::default(),
+            auth: AuthSettings::default(),
+            trusted_proxies: Vec::new(),
             tokens: TokenSettings::default(),
             max_evidence_bytes: 5 * 1024 * 1024,
             verify_recheck_ms: 1000,
@@ -238,11 +273,15 @@ impl Default for RateLimits {
     }
 }
 
-impl Default for LockoutSettings {
+impl Default for AuthSettings {
     fn default() -> Self {
-        LockoutSettings {
-            max_failures: 5,
-            lock_secs: 15 * 60,
+        AuthSettings {
+            throttle_after_failures: 3,
+            throttle_base_ms: 1000,
+            throttle_max_secs: 300,
+            failure_alarm: 20,
+            max_concurrent_hashes: 2,
+            hash_wait_ms: 2000,
         }
     }
 }
@@ -252,6 +291,9 @@ impl Default for TokenSettings {
         TokenSettings {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
+            refresh_idle_secs: 7 * 24 * 3600,
+            revocation_check_ms: 1000,
+            revocation_mirror_secs: 60,
         }
     }
 }
@@ -263,11 +305,37 @@ impl OtpSettings {
     }
 }
 
-impl LockoutSettings {
-    /// How long a locked account stays locked.
-    pub fn lock_for(&self) -> Duration {
-        Duration::from_secs(self.lock_secs)
+impl AuthSettings {
+    /// See [`AuthSettings::hash_wait_ms`].
+    pub fn hash_wait(&self) -> Duration {
+        Duration::from_millis(self.hash_wait_ms)
     }
+}
+
+/// A list of CIDRs from a comma-separated string (an environment variable) or a list (TOML). A
+/// bare address counts as its single-host network.
+fn cidr_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Text(String),
+        List(Vec<String>),
+    }
+    let items: Vec<String> = match Form::deserialize(d)? {
+        Form::Text(text) => text.split(',').map(str::to_owned).collect(),
+        Form::List(list) => list,
+    };
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| serde::de::Error::custom(format!("`{item}` is not a CIDR")))
+        })
+        .collect()
 }
 
 impl TokenSettings {
@@ -275,9 +343,21 @@ impl TokenSettings {
     pub fn access_ttl(&self) -> Duration {
         Duration::from_secs(self.access_ttl_secs)
     }
-    /// Refresh token lifetime.
+    /// Refresh family lifetime from the login.
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_ttl_secs)
+    }
+    /// Refresh family idle timeout.
+    pub fn refresh_idle(&self) -> Duration {
+        Duration::from_secs(self.refresh_idle_secs)
+    }
+    /// See [`TokenSettings::revocation_check_ms`].
+    pub fn revocation_check(&self) -> Duration {
+        Duration::from_millis(self.revocation_check_ms)
+    }
+    /// See [`TokenSettings::revocation_mirror_secs`].
+    pub fn revocation_mirror(&self) -> Duration {
+        Duration::from_secs(self.revocation_mirror_secs)
     }
 }
 
@@ -414,6 +494,9 @@ impl Settings {
         if self.verify_recheck_ms > 60_000 {
             return Err(("verify_recheck_ms", "must be at most 60000"));
         }
+        if self.tokens.revocation_check_ms > 60_000 {
+            return Err(("tokens.revocation_check_ms", "must be at most 60000"));
+        }
         if !(100..=60_000).contains(&self.database_timeout_ms) {
             return Err(("database_timeout_ms", "must be between 100 and 60000"));
         }
@@ -439,7 +522,7 @@ impl Settings {
         {
             return Err(("audit.checkpoint_export", "must be a file path or a URL"));
         }
-        let positive: [(&'static str, u64); 15] = [
+        let positive: &[(&'static str, u64)] = &[
             (
                 "audit.checkpoint_every_entries",
                 self.audit.checkpoint_every_entries,
@@ -471,8 +554,19 @@ impl Settings {
                 "rate_limits.verify.per_account",
                 self.rate_limits.verify.per_account.into(),
             ),
-            ("lockout.max_failures", self.lockout.max_failures.into()),
-            ("lockout.lock_secs", self.lockout.lock_secs),
+            ("auth.throttle_base_ms", self.auth.throttle_base_ms),
+            ("auth.throttle_max_secs", self.auth.throttle_max_secs),
+            ("auth.failure_alarm", self.auth.failure_alarm.into()),
+            (
+                "auth.max_concurrent_hashes",
+                self.auth.max_concurrent_hashes.into(),
+            ),
+            ("auth.hash_wait_ms", self.auth.hash_wait_ms),
+            ("tokens.refresh_idle_secs", self.tokens.refresh_idle_secs),
+            (
+                "tokens.revocation_mirror_secs",
+                self.tokens.revocation_mirror_secs,
+            ),
             ("tokens.access_ttl_secs", self.tokens.access_ttl_secs),
             ("tokens.refresh_ttl_secs", self.tokens.refresh_ttl_secs),
             ("max_evidence_bytes", self.max_evidence_bytes),
@@ -552,8 +646,10 @@ mod tests {
                 max_attempts: 5
             }
         );
-        assert_eq!(s.lockout.max_failures, 5);
-        assert_eq!(s.lockout.lock_for(), Duration::from_secs(900));
+        assert_eq!(s.auth, AuthSettings::default());
+        assert!(s.trusted_proxies.is_empty());
+        assert_eq!(s.tokens.refresh_idle(), Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(s.tokens.revocation_check(), Duration::from_secs(1));
         assert_eq!(s.tokens.access_ttl(), Duration::from_secs(900));
         assert_eq!(s.tokens.refresh_ttl(), Duration::from_secs(30 * 24 * 3600));
         assert_eq!(s.max_evidence_bytes, 5 * 1024 * 1024);
@@ -680,6 +776,33 @@ mod tests {
             Settings::load_from(Some(missing), env(&[])),
             Err(ConfigError::File { .. })
         ));
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_from_the_environment_or_the_file() {
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "EPERMIT_TRUSTED_PROXIES",
+                "127.0.0.1/32, 10.0.0.0/8,::1,2001:db8::/32",
+            )]),
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            nets,
+            ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32"]
+        );
+        let file = toml("trusted_proxies = [\"192.168.0.0/16\"]\n");
+        let s = Settings::load_from(Some(file.path()), env(&[])).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 1);
+        let err = Settings::load_from(None, env(&[("EPERMIT_TRUSTED_PROXIES", "10.0.0.0/33")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("trusted_proxies") && err.contains("10.0.0.0/33"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             district.as_deref(),
             org_kind.as_deref(),
         ),
+        Command::Staff(lifecycle) => commands::staff::lifecycle(config, lifecycle),
     };
     outcome.finish()
 }

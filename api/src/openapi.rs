@@ -52,6 +52,8 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
         (name = "lists", description = "The public, signed, cacheable trust and status lists \
                                          (SPEC §2)."),
         (name = "audit", description = "The hash-chained audit log (admins)."),
+        (name = "staff", description = "Staff accounts (admins): list, disable, enable, unlock, \
+                                         reset a password."),
         (name = "ops", description = "Liveness, readiness and metrics."),
     )
 )]

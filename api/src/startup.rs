@@ -48,6 +48,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The password-hashing threads could not be started.
+    #[error("cannot start the password-hashing threads: {0}")]
+    HashThreads(#[source] std::io::Error),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -191,6 +194,15 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let pepper = derive_pepper(&keys)?;
     let lists = ListCache::new(&settings.public_url, settings.verify_recheck());
+    let revocations = crate::auth::revocation::Revocations::new(
+        settings.tokens.revocation_check(),
+        settings.tokens.revocation_mirror(),
+        shared.kind() != "memory",
+    );
+    let slots = usize::try_from(settings.auth.max_concurrent_hashes).unwrap_or(1);
+    let hash_slots = tokio::sync::Semaphore::new(slots);
+    let hash_pool =
+        crate::auth::hash_pool::HashPool::new(slots).map_err(StartError::HashThreads)?;
     Ok(AppState {
         settings,
         store,
@@ -203,6 +215,9 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         pepper,
         audit_key,
         audit_export,
+        revocations,
+        hash_slots,
+        hash_pool,
     })
 }
 

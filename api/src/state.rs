@@ -34,4 +34,10 @@ pub struct AppState {
     pub audit_key: crate::audit::AuditKey,
     /// Where audit checkpoints are exported.
     pub audit_export: crate::audit::Exporter,
+    /// The accounts' revocation epochs this instance read lately.
+    pub revocations: crate::auth::revocation::Revocations,
+    /// Slots for argon2 verifications (`auth.max_concurrent_hashes`): bounds their memory.
+    pub hash_slots: tokio::sync::Semaphore,
+    /// The threads argon2 runs on (as many as slots).
+    pub hash_pool: crate::auth::hash_pool::HashPool,
 }

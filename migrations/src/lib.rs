@@ -14,6 +14,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_initial;
 mod m20261201_000001_status_shards;
+mod m20261202_000001_staff_lifecycle;
 mod m20261202_000002_audit_checkpoints;
 mod m20261202_000003_endorsement_once_a_day;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_initial::Migration),
             Box::new(m20261201_000001_status_shards::Migration),
+            Box::new(m20261202_000001_staff_lifecycle::Migration),
             Box::new(m20261202_000002_audit_checkpoints::Migration),
             Box::new(m20261202_000003_endorsement_once_a_day::Migration),
         ]

@@ -251,6 +251,21 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Another instance of this service: the same settings, so the same data directory (keys),
+    /// database and shared store (Redis, when set; else each instance has its own in-process
+    /// store), on its own port. Returns its base URL and state.
+    pub async fn another_instance(&self) -> (String, actix_web::web::Data<AppState>) {
+        let other = Application::build(self.state.settings.clone())
+            .await
+            .expect("another instance starts on the same keys and database");
+        let url = format!("http://127.0.0.1:{}", other.port());
+        let state = other.state();
+        actix_web::rt::spawn(other.run_until_stopped());
+        (url, state)
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg.take() {

@@ -80,6 +80,13 @@ struct Claims {
     org: Option<OrgKind>,
     iat: i64,
     exp: i64,
+    /// The account's revocation epoch when the token was issued (absent = 0, as before epochs).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    ep: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Why a token was refused (the caller sees one 401 for all of them).
@@ -98,11 +105,13 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    /// Token → (principal, `exp`). A client sends the same access token with every request for
-    /// its 15 minutes, so a repeat skips the signature check (the largest part of an
+    /// Token → (principal, `exp`, epoch). A client sends the same access token with every
+    /// request for its 15 minutes, so a repeat skips the signature check (the largest part of an
     /// authenticated request's CPU). Only tokens that verified get in, so forgeries cannot fill
-    /// it, and an entry is honoured only until its token's `exp`.
-    verified: quick_cache::sync::Cache<String, (Principal, i64)>,
+    /// it, and an entry is honoured only until its token's `exp`. It remembers signatures, not
+    /// permission: the caller still compares the epoch with the account's current one
+    /// ([`crate::auth::revocation`]), so a revocation is not outlived by a cached entry.
+    verified: quick_cache::sync::Cache<String, (Principal, i64, i64)>,
 }
 
 impl JwtKeys {
@@ -125,10 +134,21 @@ impl JwtKeys {
         })
     }
 
-    /// A token for `principal`, valid from `now` for `ttl`.
+    /// A token for `principal` of an account never revoked (epoch 0), valid from `now` for `ttl`.
     pub fn issue(
         &self,
         principal: Principal,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<String, TokenError> {
+        self.issue_at(principal, 0, now, ttl)
+    }
+
+    /// A token for `principal` under the account's revocation `epoch`, valid from `now` for `ttl`.
+    pub fn issue_at(
+        &self,
+        principal: Principal,
+        epoch: i64,
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<String, TokenError> {
@@ -151,6 +171,7 @@ impl JwtKeys {
             org,
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
+            ep: epoch,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::EdDSA),
@@ -162,19 +183,28 @@ impl JwtKeys {
     /// The principal of a valid token: from the verified tokens while its `exp` holds, else by
     /// checking signature and claims (and remembering it).
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        if let Some(principal) = self.remembered(token, Utc::now().timestamp()) {
-            return Ok(principal);
+        self.verify_with_epoch(token)
+            .map(|(principal, _)| principal)
+    }
+
+    /// [`JwtKeys::verify`], with the revocation epoch the token was issued under.
+    pub fn verify_with_epoch(&self, token: &str) -> Result<(Principal, i64), TokenError> {
+        if let Some(verified) = self.remembered(token, Utc::now().timestamp()) {
+            return Ok(verified);
         }
-        let (principal, exp) = self.verify_signed(token)?;
-        self.verified.insert(token.to_owned(), (principal, exp));
-        Ok(principal)
+        let (principal, exp, epoch) = self.verify_signed(token)?;
+        self.verified
+            .insert(token.to_owned(), (principal, exp, epoch));
+        Ok((principal, epoch))
     }
 
     /// A token verified before whose `exp` (with the leeway, as jsonwebtoken applies it) has not
     /// passed at `now`.
-    fn remembered(&self, token: &str, now: i64) -> Option<Principal> {
+    fn remembered(&self, token: &str, now: i64) -> Option<(Principal, i64)> {
         match self.verified.get(token) {
-            Some((principal, exp)) if now <= exp.saturating_add(LEEWAY_SECS) => Some(principal),
+            Some((principal, exp, epoch)) if now <= exp.saturating_add(LEEWAY_SECS) => {
+                Some((principal, epoch))
+            }
             Some(_) => {
                 self.verified.remove(token);
                 None
@@ -183,8 +213,8 @@ impl JwtKeys {
         }
     }
 
-    /// Signature and claims checked: the principal and the token's `exp`.
-    fn verify_signed(&self, token: &str) -> Result<(Principal, i64), TokenError> {
+    /// Signature and claims checked: the principal, the token's `exp` and its epoch.
+    fn verify_signed(&self, token: &str) -> Result<(Principal, i64, i64), TokenError> {
         let claims =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
         let (kind, id) = claims.sub.split_once(':').ok_or(TokenError::Claims)?;
@@ -208,7 +238,7 @@ impl JwtKeys {
             },
             _ => return Err(TokenError::Claims),
         };
-        Ok((principal, claims.exp))
+        Ok((principal, claims.exp, claims.ep))
     }
 }
 
@@ -280,7 +310,7 @@ mod tests {
         assert_eq!(k.remembered(&t, now.timestamp()), None, "not verified yet");
         assert_eq!(k.verify(&t).unwrap(), p);
         let exp = (now + chrono::Duration::minutes(15)).timestamp();
-        assert_eq!(k.remembered(&t, exp + LEEWAY_SECS), Some(p));
+        assert_eq!(k.remembered(&t, exp + LEEWAY_SECS), Some((p, 0)));
         assert_eq!(k.remembered(&t, exp + LEEWAY_SECS + 1), None);
         assert_eq!(k.remembered(&t, now.timestamp()), None, "and is forgotten");
         // A token from another key is not remembered because a valid one was.
@@ -289,5 +319,23 @@ mod tests {
             .unwrap();
         assert!(k.verify(&forged).is_err());
         assert_eq!(k.remembered(&forged, now.timestamp()), None);
+    }
+
+    #[test]
+    fn a_token_carries_the_epoch_it_was_issued_under() {
+        let k = keys(1);
+        let p = Principal {
+            subject: Subject::Staff(9),
+            role: Role::Admin,
+        };
+        let t = k
+            .issue_at(p, 7, Utc::now(), chrono::Duration::minutes(15))
+            .unwrap();
+        assert_eq!(k.verify_with_epoch(&t).unwrap(), (p, 7));
+        assert_eq!(
+            k.verify_with_epoch(&t).unwrap(),
+            (p, 7),
+            "also when remembered"
+        );
     }
 }

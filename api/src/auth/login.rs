@@ -1,20 +1,22 @@
 //! Logging in (SPEC §4 "Auth"): a one-time code to a phone and its exchange for tokens, staff
-//! passwords with lock-out, and refresh tokens that rotate — a spent one presented again revokes
-//! its whole family. Every path is rate-limited per client address and per account.
+//! passwords throttled per (account, client address), refresh tokens that rotate — a spent one
+//! presented again revokes its whole family — and logging out. Every path is rate-limited per
+//! client address and per account.
 
-use actix_web::web;
 use chrono::Utc;
 use serde_json::json;
 
+use crate::auth::extract::subject_name;
 use crate::auth::jwt::{Principal, Role, Subject};
 use crate::auth::password;
 use crate::auth::session::{self, keyed, new_code, rate_limit};
+use crate::auth::staff_accounts::throttle_generation_key;
 use crate::domain::PhoneNumber;
 use crate::error::{ApiError, ApiResult};
-use crate::shared_state::OtpCheck;
+use crate::shared_state::{OtpCheck, ThrottlePolicy};
 use crate::state::AppState;
-use crate::store::{audit, refresh_tokens, residents, staff};
-use crate::wire::auth::{Login, StaffLoginBody, Tokens};
+use crate::store::{audit, refresh_tokens, residents, revocations, staff};
+use crate::wire::auth::{LoggedOut, Login, StaffLoginBody, Tokens};
 
 /// Sends a six-digit code to `phone` (valid `otp.ttl_secs`, `otp.max_attempts` guesses).
 pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiResult<()> {
@@ -83,18 +85,80 @@ pub async fn resident(state: &AppState, login: Login, ip: &str) -> ApiResult<Tok
     Ok(tokens)
 }
 
-/// Records a wrong password: after `lockout.max_failures` the account is locked (audited).
+/// The one answer to every refused password login: unknown username, wrong password, disabled
+/// account (a throttled pair gets the one 429 instead, whatever the account).
+const STAFF_LOGIN_REFUSED: &str = "unknown username or wrong password";
+
+/// The throttle policy of the settings.
+fn throttle_policy(state: &AppState) -> ThrottlePolicy {
+    let auth = &state.settings.auth;
+    let cap = std::time::Duration::from_secs(auth.throttle_max_secs);
+    ThrottlePolicy {
+        free: auth.throttle_after_failures,
+        base: std::time::Duration::from_millis(auth.throttle_base_ms),
+        cap,
+        memory: cap.max(std::time::Duration::from_secs(15 * 60)),
+    }
+}
+
+/// Runs an argon2 verification in one of the `auth.max_concurrent_hashes` slots, waiting at most
+/// `auth.hash_wait_ms` for one (else 429 `busy`): at most that many 19 MiB buffers at once, on
+/// the service's hashing threads ([`crate::auth::hash_pool`]).
+pub async fn with_hash_slot<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    let slot = tokio::time::timeout(state.settings.auth.hash_wait(), state.hash_slots.acquire())
+        .await
+        .map_err(|_| ApiError::RateLimited {
+            code: "busy",
+            retry_after: 1,
+        })?
+        .map_err(|_| ApiError::Unavailable("the service is shutting down"))?;
+    let result = state
+        .hash_pool
+        .run(work)
+        .await
+        .ok_or(ApiError::Unavailable("the service is shutting down"))?;
+    drop(slot);
+    Ok(result)
+}
+
+/// The throttle key of `username` from `ip` (a keyed hash: no username or address in the shared
+/// store). A known account's key includes its throttle generation, which `unlock` replaces.
+async fn throttle_key(
+    state: &AppState,
+    username: &str,
+    account: Option<&staff::Model>,
+    ip: &str,
+) -> ApiResult<String> {
+    let generation = match account {
+        Some(a) => state
+            .shared
+            .cache_get(&throttle_generation_key(a.id))
+            .await?
+            .map(hex::encode)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(keyed(
+        state,
+        "staff-login-throttle",
+        &format!("{username}\0{generation}\0{ip}"),
+    ))
+}
+
+/// Counts a wrong password of `account`; when the count from all addresses reaches
+/// `auth.failure_alarm`, an audit entry `staff.login_failures` says so (the account stays usable:
+/// the throttle slows each address down instead).
 async fn failed_password(state: &AppState, account: &staff::Model) -> ApiResult<()> {
     let now = Utc::now();
-    let lock_for =
-        chrono::Duration::seconds(i64::try_from(state.settings.lockout.lock_secs).unwrap_or(900));
     let txn = state.store.begin().await?;
-    let max = state.settings.lockout.max_failures;
-    let after = staff::record_failed_login(&txn, account.id, now, max, lock_for).await?;
-    if after.is_locked(now) {
-        let detail = json!({ "until": after.locked_until });
+    let failures = staff::record_failed_login(&txn, account.id).await?;
+    if i64::from(failures) == i64::from(state.settings.auth.failure_alarm) {
+        let detail = json!({ "failures": failures, "username": account.username });
         let subject = format!("staff:{}", account.id);
-        let entry = audit::NewEntry::new("system", "staff.locked", subject, detail);
+        let entry = audit::NewEntry::new("system", "staff.login_failures", subject, detail);
         audit::commit_with_audit(txn, entry, now).await?;
     } else {
         txn.commit().await?;
@@ -102,8 +166,11 @@ async fn failed_password(state: &AppState, account: &staff::Model) -> ApiResult<
     Ok(())
 }
 
-/// A staff password login (argon2id); after `lockout.max_failures` failures the account is
-/// locked for `lockout.lock_secs` (429 `account_locked`). Unknown usernames cost a hash too.
+/// A staff password login (argon2id). Refused logins all get one 401 — unknown username, wrong
+/// password, disabled account — after one argon2 verification each (an unknown username is
+/// checked against a dummy hash). Failures are throttled per (username, client address): after
+/// `auth.throttle_after_failures` the pair waits 1 s, 2 s, 4 s … up to `auth.throttle_max_secs`
+/// (429 `login_throttled` with `Retry-After`), so another address can still log in.
 pub async fn staff(state: &AppState, body: StaffLoginBody, ip: &str) -> ApiResult<Tokens> {
     let limits = &state.settings.rate_limits.login;
     rate_limit(
@@ -112,33 +179,126 @@ pub async fn staff(state: &AppState, body: StaffLoginBody, ip: &str) -> ApiResul
         false,
     )
     .await?;
-    let invalid = || ApiError::Unauthorized("unknown username or wrong password");
-    let now = Utc::now();
-    let account = staff::find_by_username(state.store.conn(), body.username.trim()).await?;
-    let password_text = body.password;
-    let Some(account) = account else {
-        web::block(move || password::verify_against_nothing(&password_text)).await?;
-        return Err(invalid());
-    };
-    if let Some(until) = account.locked_until.filter(|_| account.is_locked(now)) {
-        let retry_after = (until - now).num_seconds().max(1).unsigned_abs();
+    let username = body.username.trim().to_owned();
+    let account = staff::find_by_username(state.store.conn(), &username).await?;
+    let key = throttle_key(state, &username, account.as_ref(), ip).await?;
+    if let Some(wait) = state.shared.throttle_wait(&key).await? {
         return Err(ApiError::RateLimited {
-            code: "account_locked",
-            retry_after,
+            code: "login_throttled",
+            retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
         });
     }
-    let stored = account.password_hash.clone();
-    if !web::block(move || password::verify(&password_text, &stored)).await? {
-        failed_password(state, &account).await?;
-        return Err(invalid());
-    }
+    let password_text = body.password;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let verified = with_hash_slot(state, move || match stored {
+        Some(stored) => password::verify(&password_text, &stored),
+        None => {
+            password::verify_against_nothing(&password_text);
+            false
+        }
+    })
+    .await?;
+    let account = match account {
+        Some(account) if verified && !account.is_disabled() => account,
+        other => {
+            state
+                .shared
+                .throttle_fail(&key, &throttle_policy(state))
+                .await?;
+            if let Some(account) = other.filter(|_| !verified) {
+                failed_password(state, &account).await?;
+            }
+            return Err(ApiError::Unauthorized(STAFF_LOGIN_REFUSED));
+        }
+    };
     let principal = session::staff_principal(&account)
         .ok_or(ApiError::Forbidden("the account's role is incomplete"))?;
     let txn = state.store.begin().await?;
     staff::reset_failed_logins(&txn, account.id).await?;
     let tokens = session::issue(state, &txn, principal, None).await?;
     txn.commit().await?;
+    if let Err(e) = state.shared.throttle_clear(&key).await {
+        tracing::warn!(error = %e, "could not clear a login throttle");
+    }
     Ok(tokens)
+}
+
+/// Forgets the password failures of every address for account `id` (`unlock`): its throttle
+/// generation is replaced, so every throttle key of the account changes.
+pub async fn forget_throttles(
+    shared: &dyn crate::shared_state::SharedState,
+    id: i64,
+) -> ApiResult<()> {
+    let mut generation = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut generation);
+    shared
+        .cache_set(
+            &throttle_generation_key(id),
+            &generation,
+            std::time::Duration::from_secs(400 * 24 * 3600),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Logs out: revokes the family of `refresh_token` (which must be the caller's); with
+/// `everywhere`, every refresh family of the caller, and raises the caller's revocation epoch so
+/// the access tokens already issued stop working too (audited either way).
+pub async fn logout(
+    state: &AppState,
+    principal: &Principal,
+    refresh_token: Option<&str>,
+    everywhere: bool,
+) -> ApiResult<LoggedOut> {
+    let now = Utc::now();
+    let subject = subject_name(principal);
+    let txn = state.store.begin().await?;
+    if everywhere {
+        let revoked = refresh_tokens::revoke_subject(&txn, &subject, now).await?;
+        let epoch = revocations::bump(&txn, &subject, now).await?;
+        let detail = json!({ "revoked_refresh_tokens": revoked, "epoch": epoch });
+        let entry = audit::NewEntry::new(
+            subject.clone(),
+            "auth.logout_everywhere",
+            subject.clone(),
+            detail,
+        );
+        audit::commit_with_audit(txn, entry, now).await?;
+        state
+            .revocations
+            .publish(state.shared.as_ref(), &subject, epoch)
+            .await;
+        return Ok(LoggedOut {
+            revoked_refresh_tokens: revoked,
+            everywhere: true,
+        });
+    }
+    let not_yours = || {
+        ApiError::invalid(
+            "invalid_refresh_token",
+            "refresh_token",
+            "this is not a refresh token of the caller's",
+        )
+    };
+    let text = refresh_token.ok_or_else(|| {
+        ApiError::invalid(
+            "missing_field",
+            "refresh_token",
+            "`refresh_token` is required unless `everywhere` is true",
+        )
+    })?;
+    let token = refresh_tokens::find_by_hash(&txn, &refresh_tokens::hash_token(text.trim()))
+        .await?
+        .filter(|t| t.subject == subject)
+        .ok_or_else(not_yours)?;
+    let revoked = refresh_tokens::revoke_family(&txn, &token.family, now).await?;
+    let detail = json!({ "family": token.family, "revoked_refresh_tokens": revoked });
+    let entry = audit::NewEntry::new(subject.clone(), "auth.logout", subject, detail);
+    audit::commit_with_audit(txn, entry, now).await?;
+    Ok(LoggedOut {
+        revoked_refresh_tokens: revoked,
+        everywhere: false,
+    })
 }
 
 /// A refresh token for a new pair. Presenting a spent token again revokes its whole family
@@ -164,7 +324,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<Tokens>
         return Err(invalid());
     }
     let principal = session::principal_of(state, &token.subject).await?;
-    let tokens = session::issue(state, &txn, principal, Some(token.family)).await?;
+    let tokens = session::issue(state, &txn, principal, Some(&token)).await?;
     txn.commit().await?;
     Ok(tokens)
 }

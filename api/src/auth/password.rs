@@ -8,6 +8,16 @@ use argon2::password_hash::{
 /// The shortest password `epermit staff add` accepts.
 pub const MIN_LENGTH: usize = 12;
 
+/// `Err` naming the rule when `password` may not be set as a new password.
+pub fn check_new(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_LENGTH {
+        return Err(format!(
+            "the password needs at least {MIN_LENGTH} characters"
+        ));
+    }
+    Ok(())
+}
+
 /// Hashes a password with a fresh salt (argon2id, the crate's default parameters: m=19 MiB, t=2, p=1).
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);

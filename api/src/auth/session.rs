@@ -9,7 +9,7 @@ use crate::auth::jwt::{OrgKind, Principal, Role, Subject};
 use crate::error::ApiError;
 use crate::shared_state::RateDecision;
 use crate::state::AppState;
-use crate::store::{StoreError, refresh_tokens, staff};
+use crate::store::{StoreError, refresh_tokens, revocations, staff};
 use crate::wire::auth::Tokens;
 
 /// A keyed hash for keys of the shared store (never a raw phone number there).
@@ -56,7 +56,8 @@ pub async fn rate_limit(
 }
 
 /// The principal a stored subject (`resident:12`, `staff:3`) stands for now (staff roles are
-/// read from the account, so a changed role takes effect at the next refresh).
+/// read from the account, so a changed role takes effect at the next refresh); a disabled staff
+/// account stands for nobody.
 pub async fn principal_of(state: &AppState, subject: &str) -> Result<Principal, ApiError> {
     let unauthorized = || ApiError::Unauthorized("the refresh token is not valid");
     let (kind, id) = subject.split_once(':').ok_or_else(unauthorized)?;
@@ -73,6 +74,9 @@ pub async fn principal_of(state: &AppState, subject: &str) -> Result<Principal, 
                     StoreError::NotFound(_) => unauthorized(),
                     e => ApiError::internal(e),
                 })?;
+            if account.is_disabled() {
+                return Err(unauthorized());
+            }
             staff_principal(&account).ok_or_else(unauthorized)
         }
         _ => Err(unauthorized()),
@@ -100,42 +104,50 @@ pub fn staff_principal(account: &staff::Model) -> Option<Principal> {
     })
 }
 
-fn subject_name(p: &Principal) -> String {
-    match p.subject {
-        Subject::Resident(id) => format!("resident:{id}"),
-        Subject::Staff(id) => format!("staff:{id}"),
-    }
-}
-
-/// Issues an access token and a refresh token of `family` (a new family for a login).
+/// Issues an access token (under the account's current revocation epoch) and a refresh token:
+/// of a new family for a login (`continues` = `None`), else of the family of the refresh token
+/// just spent. The refresh token expires at the sooner of its idle deadline
+/// (`tokens.refresh_idle_secs` from now) and its family's absolute one (`tokens.refresh_ttl_secs`
+/// from the login), so refreshing never extends a session past its login's lifetime.
 pub async fn issue<C: sea_orm::ConnectionTrait>(
     state: &AppState,
     db: &C,
     principal: Principal,
-    family: Option<String>,
+    continues: Option<&refresh_tokens::Model>,
 ) -> Result<Tokens, ApiError> {
     let now = Utc::now();
-    let access_ttl =
-        Duration::seconds(i64::try_from(state.settings.tokens.access_ttl_secs).unwrap_or(900));
-    let refresh_ttl =
-        Duration::seconds(i64::try_from(state.settings.tokens.refresh_ttl_secs).unwrap_or(86_400));
-    let access_token = state.jwt.issue(principal, now, access_ttl)?;
+    let seconds = |secs: u64| Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2_000));
+    let tokens = &state.settings.tokens;
+    let subject = crate::auth::extract::subject_name(&principal);
+    let epoch = revocations::epoch(db, &subject).await?;
+    let access_token =
+        state
+            .jwt
+            .issue_at(principal, epoch, now, seconds(tokens.access_ttl_secs))?;
     let mut raw = [0u8; 32];
     OsRng.fill_bytes(&mut raw);
     let refresh_token = hex::encode(raw);
-    let family = family.unwrap_or_else(refresh_tokens::new_family);
+    let (family, login_at) = match continues {
+        Some(spent) => (spent.family.clone(), spent.login_time()),
+        None => (refresh_tokens::new_family(), now),
+    };
+    let expires_at = Ord::min(
+        now + seconds(tokens.refresh_idle_secs),
+        login_at + seconds(tokens.refresh_ttl_secs),
+    );
     refresh_tokens::insert(
         db,
         &refresh_tokens::hash_token(&refresh_token),
         &family,
-        &subject_name(&principal),
-        now + refresh_ttl,
+        &subject,
+        login_at,
+        expires_at,
     )
     .await?;
     Ok(Tokens {
         access_token,
         token_type: "Bearer",
-        expires_in: state.settings.tokens.access_ttl_secs,
+        expires_in: tokens.access_ttl_secs,
         refresh_token,
     })
 }

@@ -1,5 +1,7 @@
 //! `epermit staff add`: creates a staff account (officer of a district, verifier of an
-//! organisation kind, or admin); the password is read from standard input.
+//! organisation kind, or admin); the password is read from standard input. `epermit staff
+//! list|disable|enable|unlock|reset-password`: the staff lifecycle, by the same rules as the admin
+//! API ([`crate::auth::staff_accounts`]), audited as `operator:cli`.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -138,6 +140,109 @@ pub async fn add(
         .await
         .map_err(|e| StaffError::Store(e.into()))?;
     Ok(created)
+}
+
+/// The first line of standard input (a password), or the outcome to answer when there is none.
+fn password_from_stdin(command: &str) -> Result<String, Outcome> {
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() || line.trim().is_empty() {
+        eprintln!(
+            "epermit: give the password on standard input (e.g. `read -s P; echo \"$P\" | epermit staff {command} …`)"
+        );
+        return Err(Outcome::bad_input(json!({ "error": "password_missing" })));
+    }
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// An account as `staff list` prints it (no password hash).
+fn listed(account: &staff::Model) -> serde_json::Value {
+    json!({
+        "id": account.id,
+        "username": account.username,
+        "role": account.role,
+        "district": account.district,
+        "org_kind": account.org_kind,
+        "disabled": account.is_disabled(),
+        "disabled_at": account.disabled_since(),
+        "failed_logins": account.failed_logins,
+        "created_at": account.created_at,
+    })
+}
+
+/// `epermit staff list|disable|enable|unlock|reset-password` (`add` is [`run`]).
+pub fn lifecycle(config: Option<&Path>, command: crate::cli::StaffCommand) -> Outcome {
+    use crate::auth::staff_accounts::{self, Change};
+    use crate::cli::StaffCommand as C;
+    let (username, change) = match command {
+        C::Add { .. } => return Outcome::bad_input(json!({ "error": "invalid_argument" })),
+        C::List => {
+            return crate::commands::operator::with_store(config, |_, store| async move {
+                match staff::list(store.conn()).await {
+                    Ok(all) => {
+                        Outcome::ok(json!({ "staff": all.iter().map(listed).collect::<Vec<_>>() }))
+                    }
+                    Err(e) => {
+                        eprintln!("epermit: {e}");
+                        Outcome::bad_input(json!({ "error": "database_error" }))
+                    }
+                }
+            });
+        }
+        C::Disable { username } => (username, Change::Disable),
+        C::Enable { username } => (username, Change::Enable),
+        C::Unlock { username } => (username, Change::Unlock),
+        C::ResetPassword { username } => {
+            let text = match password_from_stdin("reset-password") {
+                Ok(text) => text,
+                Err(outcome) => return outcome,
+            };
+            if let Err(e) = password::check_new(&text) {
+                eprintln!("epermit: {e}");
+                return Outcome::bad_input(json!({ "error": "invalid_argument" }));
+            }
+            match password::hash(&text) {
+                Ok(password_hash) => (username, Change::ResetPassword { password_hash }),
+                Err(e) => {
+                    eprintln!("epermit: hashing: {e}");
+                    return Outcome::bad_input(json!({ "error": "invalid_argument" }));
+                }
+            }
+        }
+    };
+    crate::commands::operator::with_store(config, |settings, store| async move {
+        let account = match staff::find_by_username(store.conn(), username.trim()).await {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                eprintln!("epermit: no staff account is called {username}");
+                return Outcome::bad_input(json!({ "error": "unknown_username" }));
+            }
+            Err(e) => {
+                eprintln!("epermit: {e}");
+                return Outcome::bad_input(json!({ "error": "database_error" }));
+            }
+        };
+        match staff_accounts::apply(&store, "operator:cli", account.id, change).await {
+            Ok(applied) => {
+                let subject = format!("staff:{}", account.id);
+                let mirrored = match applied.epoch {
+                    Some(epoch) => {
+                        crate::auth::revocation::publish_from_cli(&settings, &subject, epoch).await
+                    }
+                    None => false,
+                };
+                let mut answer = listed(&applied.account);
+                answer["changed"] = json!(applied.changed);
+                if applied.epoch.is_some() {
+                    answer["revocation_published"] = json!(mirrored);
+                }
+                Outcome::ok(answer)
+            }
+            Err(e) => {
+                eprintln!("epermit: {e}");
+                Outcome::bad_input(json!({ "error": "database_error" }))
+            }
+        }
+    })
 }
 
 /// The CLI: reads the password from the first line of standard input.

@@ -1,22 +1,26 @@
 //! Logging in (SPEC §4 "Auth"): `POST /v1/auth/otp`, `/v1/auth/login`, `/v1/auth/staff-login`,
-//! `/v1/auth/refresh`. The rules are in [`crate::auth::login`].
+//! `/v1/auth/refresh`, `/v1/auth/logout`. The rules are in [`crate::auth::login`].
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
+use crate::auth::extract::Auth;
 use crate::auth::login;
 use crate::domain::PhoneNumber;
 use crate::error::ApiResult;
 use crate::routes::client_ip;
 use crate::state::AppState;
 use crate::wire::Json;
-use crate::wire::auth::{LoginBody, OtpBody, OtpSent, RefreshBody, StaffLoginBody, Tokens};
+use crate::wire::auth::{
+    LoggedOut, LoginBody, LogoutBody, OtpBody, OtpSent, RefreshBody, StaffLoginBody, Tokens,
+};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(otp)
         .service(resident_login)
         .service(staff_login)
-        .service(refresh);
+        .service(refresh)
+        .service(logout);
 }
 
 /// Sends a six-digit login code to the phone (valid `otp.ttl_secs`, `otp.max_attempts` guesses).
@@ -64,16 +68,18 @@ pub async fn resident_login(
     Ok(web::Json(tokens))
 }
 
-/// Staff log in with a password (argon2id); repeated failures lock the account.
+/// Staff log in with a password (argon2id). Repeated failures slow down that username from that
+/// client address (1 s, 2 s, 4 s … after `auth.throttle_after_failures`), never the account for
+/// everyone.
 #[utoipa::path(
     tag = "auth",
     request_body = StaffLoginBody,
     responses(
         (status = 200, description = "Access and refresh tokens", body = Tokens),
         (status = 400, description = "`missing_field`, `invalid_field`"),
-        (status = 401, description = "Unknown username or wrong password"),
+        (status = 401, description = "Unknown username, wrong password or disabled account (one answer for all)"),
         (status = 403, description = "The account's role is incomplete"),
-        (status = 429, description = "`rate_limited` or `account_locked` (with `Retry-After`)"),
+        (status = 429, description = "`rate_limited`, `login_throttled` or `busy` (with `Retry-After`)"),
     )
 )]
 #[post("/v1/auth/staff-login")]
@@ -103,5 +109,35 @@ pub async fn refresh(
 ) -> ApiResult<web::Json<Tokens>> {
     Ok(web::Json(
         login::refresh(&state, &body.0.refresh_token).await?,
+    ))
+}
+
+/// Ends the login of `refresh_token`; with `everywhere`, every login of the caller, and the
+/// caller's access tokens already issued stop working on every instance (within
+/// `tokens.revocation_check_ms`).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer_jwt" = [])),
+    request_body = LogoutBody,
+    responses(
+        (status = 200, description = "Logged out", body = LoggedOut),
+        (status = 400, description = "`missing_field`, `invalid_refresh_token`, `unknown_field`"),
+    )
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: Json<LogoutBody>,
+) -> ApiResult<web::Json<LoggedOut>> {
+    let body = body.0;
+    Ok(web::Json(
+        login::logout(
+            &state,
+            &auth.0,
+            body.refresh_token.as_deref(),
+            body.everywhere,
+        )
+        .await?,
     ))
 }

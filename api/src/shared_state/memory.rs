@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{
     IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
-    StoredResponse, constant_time_eq,
+    StoredResponse, ThrottlePolicy, constant_time_eq,
 };
 
 /// Entries kept at most by default; beyond, expired entries go first, then the soonest to expire.
@@ -22,6 +22,11 @@ enum Value {
     Counter(u32),
     Idempotency(String),
     Bytes(Vec<u8>),
+    Throttle {
+        failures: u32,
+        until: Instant,
+    },
+    Epoch(i64),
 }
 
 struct Entry {
@@ -247,5 +252,67 @@ impl SharedState for MemoryState {
             ttl,
         );
         Ok(())
+    }
+
+    async fn throttle_wait(&self, key: &str) -> Result<Option<Duration>> {
+        let mut map = self.lock();
+        let now = Instant::now();
+        Ok(match Self::live(&mut map, &format!("thr:{key}")) {
+            Some(Entry {
+                value: Value::Throttle { until, .. },
+                ..
+            }) if *until > now => Some(*until - now),
+            _ => None,
+        })
+    }
+
+    async fn throttle_fail(&self, key: &str, policy: &ThrottlePolicy) -> Result<Duration> {
+        let key = format!("thr:{key}");
+        let mut map = self.lock();
+        let failures = match Self::live(&mut map, &key) {
+            Some(Entry {
+                value: Value::Throttle { failures, .. },
+                ..
+            }) => failures.saturating_add(1),
+            _ => 1,
+        };
+        let delay = policy.delay_after(failures);
+        let value = Value::Throttle {
+            failures,
+            until: Instant::now() + delay,
+        };
+        self.insert(&mut map, &key, value, policy.memory.max(delay));
+        Ok(delay)
+    }
+
+    async fn throttle_clear(&self, key: &str) -> Result<()> {
+        self.lock().remove(&format!("thr:{key}"));
+        Ok(())
+    }
+
+    async fn epoch_get(&self, subject: &str) -> Result<Option<i64>> {
+        let mut map = self.lock();
+        Ok(match Self::live(&mut map, &format!("epoch:{subject}")) {
+            Some(Entry {
+                value: Value::Epoch(epoch),
+                ..
+            }) => Some(*epoch),
+            _ => None,
+        })
+    }
+
+    async fn epoch_raise(&self, subject: &str, epoch: i64, ttl: Duration) -> Result<i64> {
+        let key = format!("epoch:{subject}");
+        let mut map = self.lock();
+        if let Some(Entry {
+            value: Value::Epoch(held),
+            ..
+        }) = Self::live(&mut map, &key)
+            && *held >= epoch
+        {
+            return Ok(*held);
+        }
+        self.insert(&mut map, &key, Value::Epoch(epoch), ttl);
+        Ok(epoch)
     }
 }

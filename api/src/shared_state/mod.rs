@@ -3,8 +3,9 @@
 //! One trait, [`SharedState`], held as `Arc<dyn SharedState>`, with two implementations:
 //! [`MemoryState`] (in-process, the default; one instance only) and [`RedisState`] (`REDIS_URL`).
 //!
-//! Staff lock-outs are *not* here: they live in the database (`staff.failed_logins`,
-//! `staff.locked_until`, see `store::staff`), durable and shared by every instance.
+//! Staff password failures are throttled here, per (account, client address), with growing
+//! delays ([`SharedState::throttle_fail`]); accounts' revocation epochs are mirrored here
+//! ([`SharedState::epoch_get`]) from the database, which holds the truth (`store::revocations`).
 //!
 //! Every operation can fail with [`SharedStateError::Unavailable`] when Redis is down: treat it as
 //! *degraded*. Verification must not depend on this store (skip its rate limit or cache on error);
@@ -95,6 +96,42 @@ impl RateDecision {
             },
         )
     }
+}
+
+/// How password failures slow one (account, client) pair down: the first `free` failures cost
+/// nothing; the failure after which the count is `free` imposes `base`, each further one twice the
+/// last, at most `cap`. The count is forgotten `memory` after the last failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures without delay.
+    pub free: u32,
+    /// The first delay.
+    pub base: Duration,
+    /// The longest delay.
+    pub cap: Duration,
+    /// How long a count is kept after its last failure.
+    pub memory: Duration,
+}
+
+impl ThrottlePolicy {
+    /// The delay imposed after the `failures`-th failure.
+    pub fn delay_after(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free).min(32);
+        self.base
+            .checked_mul(1u32 << doublings.min(31))
+            .unwrap_or(self.cap)
+            .min(self.cap)
+    }
+}
+
+/// Milliseconds since the Unix epoch by the wall clock (shared by instances, unlike `Instant`).
+fn wall_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A response kept for an idempotency key, replayed on a repeated request.
@@ -213,6 +250,25 @@ pub trait SharedState: Send + Sync + 'static {
 
     /// Caches a value for `ttl`.
     async fn cache_set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()>;
+
+    /// How long the pair `key` (an account and a client address) must still wait before its next
+    /// password attempt; `None` when it may try now.
+    async fn throttle_wait(&self, key: &str) -> Result<Option<Duration>>;
+
+    /// Counts a password failure of the pair `key` under `policy`; returns the delay it now
+    /// imposes (zero while failures are free).
+    async fn throttle_fail(&self, key: &str, policy: &ThrottlePolicy) -> Result<Duration>;
+
+    /// Forgets the failures of the pair `key` (after a successful login).
+    async fn throttle_clear(&self, key: &str) -> Result<()>;
+
+    /// The mirrored revocation epoch of `subject` (`staff:3`), if the store holds one.
+    async fn epoch_get(&self, subject: &str) -> Result<Option<i64>>;
+
+    /// Raises the mirrored epoch of `subject` to `epoch` unless it is higher already (so a stale
+    /// read of the database cannot lower it); a raised value is kept for `ttl`. Returns the value
+    /// held afterwards.
+    async fn epoch_raise(&self, subject: &str, epoch: i64, ttl: Duration) -> Result<i64>;
 }
 
 /// Compares two strings in time independent of where they differ.

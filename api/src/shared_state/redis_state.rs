@@ -9,7 +9,7 @@ use redis::{AsyncCommands, Script};
 
 use super::{
     IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
-    SharedStateError, StoredResponse,
+    SharedStateError, StoredResponse, ThrottlePolicy, wall_millis,
 };
 
 /// The key prefix in production.
@@ -56,6 +56,31 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 ";
 
+/// Counts a password failure: `{failures, until}` in a hash; returns the delay in milliseconds.
+/// ARGV: free failures, base ms, cap ms, now (wall-clock ms), memory ms.
+const THROTTLE_FAIL: &str = r"
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local free = tonumber(ARGV[1])
+local delay = 0
+if n >= free then
+  delay = tonumber(ARGV[2]) * (2 ^ math.min(n - free, 40))
+  if delay > tonumber(ARGV[3]) then delay = tonumber(ARGV[3]) end
+end
+delay = math.floor(delay)
+redis.call('HSET', KEYS[1], 'until', tonumber(ARGV[4]) + delay)
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[5]), delay))
+return delay
+";
+
+/// Raises a mirrored epoch: sets ARGV[1] with a TTL of ARGV[2] ms unless the held value is at
+/// least as high; returns the value held afterwards.
+const EPOCH_RAISE: &str = r"
+local held = redis.call('GET', KEYS[1])
+if held and tonumber(held) >= tonumber(ARGV[1]) then return tonumber(held) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return tonumber(ARGV[1])
+";
+
 /// Shared state in Redis through a reconnecting [`ConnectionManager`].
 #[derive(Clone)]
 pub struct RedisState {
@@ -65,6 +90,8 @@ pub struct RedisState {
     check_otp: Script,
     hit: Script,
     idempotency_begin: Script,
+    throttle_fail: Script,
+    epoch_raise: Script,
 }
 
 fn unavailable(err: redis::RedisError) -> SharedStateError {
@@ -96,6 +123,8 @@ impl RedisState {
             check_otp: Script::new(CHECK_OTP),
             hit: Script::new(HIT),
             idempotency_begin: Script::new(IDEMPOTENCY_BEGIN),
+            throttle_fail: Script::new(THROTTLE_FAIL),
+            epoch_raise: Script::new(EPOCH_RAISE),
         })
     }
 
@@ -263,5 +292,57 @@ impl SharedState for RedisState {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn throttle_wait(&self, key: &str) -> Result<Option<Duration>> {
+        let mut conn = self.conn.clone();
+        let until: Option<u64> = conn
+            .hget(self.key("thr", key), "until")
+            .await
+            .map_err(unavailable)?;
+        let now = wall_millis();
+        Ok(until
+            .filter(|until| *until > now)
+            .map(|until| Duration::from_millis(until - now)))
+    }
+
+    async fn throttle_fail(&self, key: &str, policy: &ThrottlePolicy) -> Result<Duration> {
+        let mut conn = self.conn.clone();
+        let delay: u64 = self
+            .throttle_fail
+            .key(self.key("thr", key))
+            .arg(policy.free)
+            .arg(millis(policy.base))
+            .arg(millis(policy.cap))
+            .arg(wall_millis())
+            .arg(millis(policy.memory))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(Duration::from_millis(delay))
+    }
+
+    async fn throttle_clear(&self, key: &str) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.del(self.key("thr", key)).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn epoch_get(&self, subject: &str) -> Result<Option<i64>> {
+        let mut conn = self.conn.clone();
+        conn.get(self.key("epoch", subject))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn epoch_raise(&self, subject: &str, epoch: i64, ttl: Duration) -> Result<i64> {
+        let mut conn = self.conn.clone();
+        self.epoch_raise
+            .key(self.key("epoch", subject))
+            .arg(epoch)
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)
     }
 }

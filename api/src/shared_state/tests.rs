@@ -282,3 +282,66 @@ async fn a_redis_that_is_down_reports_unavailable() {
         started.elapsed()
     );
 }
+
+#[test]
+fn throttle_delays_double_from_the_first_paid_failure_up_to_the_cap() {
+    let policy = ThrottlePolicy {
+        free: 3,
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(5),
+        memory: MINUTE,
+    };
+    let delays: Vec<u64> = (1..=7).map(|n| policy.delay_after(n).as_secs()).collect();
+    assert_eq!(delays, [0, 0, 1, 2, 4, 5, 5]);
+    assert_eq!(policy.delay_after(u32::MAX), Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn password_failures_throttle_one_pair_and_not_another() {
+    let policy = ThrottlePolicy {
+        free: 2,
+        base: Duration::from_millis(300),
+        cap: Duration::from_secs(10),
+        memory: MINUTE,
+    };
+    for s in states() {
+        assert_eq!(s.throttle_wait("alice:1.2.3.4").await.unwrap(), None);
+        assert_eq!(
+            s.throttle_fail("alice:1.2.3.4", &policy).await.unwrap(),
+            Duration::ZERO
+        );
+        assert_eq!(s.throttle_wait("alice:1.2.3.4").await.unwrap(), None);
+        let delay = s.throttle_fail("alice:1.2.3.4", &policy).await.unwrap();
+        assert_eq!(delay, Duration::from_millis(300), "{}", s.kind());
+        let wait = s.throttle_wait("alice:1.2.3.4").await.unwrap().unwrap();
+        assert!(wait <= delay && wait > Duration::ZERO, "{wait:?}");
+        assert_eq!(
+            s.throttle_fail("alice:1.2.3.4", &policy).await.unwrap(),
+            Duration::from_millis(600)
+        );
+        assert_eq!(s.throttle_wait("alice:5.6.7.8").await.unwrap(), None);
+        s.throttle_clear("alice:1.2.3.4").await.unwrap();
+        assert_eq!(s.throttle_wait("alice:1.2.3.4").await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_mirrored_epoch_only_rises() {
+    for s in states() {
+        assert_eq!(s.epoch_get("staff:1").await.unwrap(), None);
+        assert_eq!(s.epoch_raise("staff:1", 2, MINUTE).await.unwrap(), 2);
+        assert_eq!(
+            s.epoch_raise("staff:1", 1, MINUTE).await.unwrap(),
+            2,
+            "a stale read does not lower it ({})",
+            s.kind()
+        );
+        assert_eq!(s.epoch_get("staff:1").await.unwrap(), Some(2));
+        assert_eq!(s.epoch_raise("staff:1", 3, MINUTE).await.unwrap(), 3);
+        s.epoch_raise("staff:2", 1, Duration::from_millis(50))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(s.epoch_get("staff:2").await.unwrap(), None, "it expires");
+    }
+}

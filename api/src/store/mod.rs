@@ -35,6 +35,7 @@ pub mod permits;
 pub mod refresh_tokens;
 pub mod residences;
 pub mod residents;
+pub mod revocations;
 pub mod signing_keys;
 pub mod staff;
 pub mod status;

@@ -1,5 +1,8 @@
 //! `refresh_tokens`: rotating refresh tokens (SPEC §4 "Auth"). Only the SHA-256 of the opaque
-//! token is stored. Tokens of one login share a `family`; reuse of a spent token revokes the family.
+//! token is stored. Tokens of one login share a `family` and its `login_at`; reuse of a spent
+//! token revokes the family. A token's `expires_at` is the sooner of its idle deadline (issue
+//! time + `tokens.refresh_idle_secs`) and the family's absolute one (`login_at` +
+//! `tokens.refresh_ttl_secs`), so refreshing never stretches a session past its login's lifetime.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -31,6 +34,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// When it was issued.
     pub created_at: DateTimeUtc,
+    /// When its family's login happened (microseconds since the Unix epoch).
+    pub login_at: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
@@ -39,6 +44,11 @@ impl Model {
     /// Whether it may be exchanged at `now` (not spent, not revoked, not expired).
     pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
         self.spent_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+
+    /// When its family's login happened.
+    pub fn login_time(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.login_at).unwrap_or(DateTime::UNIX_EPOCH)
     }
 }
 
@@ -52,12 +62,13 @@ pub fn new_family() -> String {
     Uuid::new_v4().to_string()
 }
 
-/// Stores a token (by hash) in `family` for `subject`.
+/// Stores a token (by hash) in `family` (whose login was at `login_at`) for `subject`.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     token_hash: &str,
     family: &str,
     subject: &str,
+    login_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<Model> {
     let row = ActiveModel {
@@ -68,6 +79,7 @@ pub async fn insert<C: ConnectionTrait>(
         spent_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(Utc::now()),
+        login_at: Set(login_at.timestamp_micros()),
         ..Default::default()
     };
     Ok(Entity::insert(row).exec_with_returning(db).await?)

@@ -1,7 +1,10 @@
 //! `staff`: officers, verifiers and administrators who log in with a password (SPEC §4 "Auth").
 //!
-//! Staff lock-outs live here, in the database (`failed_logins`, `locked_until`), not in the shared
-//! short-lived store: they are shared by every API instance and survive restarts.
+//! The account's lifecycle lives here: `disabled_at` (a disabled account cannot log in or refresh)
+//! and the count of failed logins since the last success (`failed_logins`, for the audit alarm).
+//! Password failures are *throttled* per (account, client address) in the shared store
+//! (`crate::auth::throttle`), never by locking the account for everyone; `locked_until` is a
+//! remnant of that older rule, cleared by `unlock` and no longer set.
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
@@ -87,6 +90,8 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     /// When the account was created.
     pub created_at: DateTimeUtc,
+    /// When an administrator disabled it (microseconds since the Unix epoch); `None` = enabled.
+    pub disabled_at: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
@@ -102,6 +107,7 @@ impl std::fmt::Debug for Model {
             .field("org_kind", &self.org_kind)
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
+            .field("disabled_at", &self.disabled_at)
             .finish_non_exhaustive()
     }
 }
@@ -117,14 +123,20 @@ impl std::fmt::Debug for ModelEx {
             .field("org_kind", &self.org_kind)
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
+            .field("disabled_at", &self.disabled_at)
             .finish_non_exhaustive()
     }
 }
 
 impl Model {
-    /// Whether logins are refused at `now`.
-    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|until| now < until)
+    /// Whether an administrator disabled the account.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+
+    /// When it was disabled, if it is.
+    pub fn disabled_since(&self) -> Option<DateTime<Utc>> {
+        self.disabled_at.and_then(DateTime::from_timestamp_micros)
     }
 }
 
@@ -154,6 +166,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewStaff) -> Result<Model> 
         failed_logins: Set(0),
         locked_until: Set(None),
         created_at: Set(Utc::now()),
+        disabled_at: Set(None),
         ..Default::default()
     };
     Ok(Entity::insert(row).exec_with_returning(db).await?)
@@ -177,16 +190,9 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>> {
     Ok(Entity::find().order_by_asc(Column::Id).all(db).await?)
 }
 
-/// Counts a failed login (atomically, so concurrent failures all count). On reaching
-/// `max_failures` the account is locked until `now + lock_for` and the counter starts again.
-/// Returns the account as it is afterwards.
-pub async fn record_failed_login<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    now: DateTime<Utc>,
-    max_failures: u32,
-    lock_for: chrono::Duration,
-) -> Result<Model> {
+/// Counts a failed login (atomically, so concurrent failures all count); returns the count
+/// afterwards (failures since the last success or unlock, from every address).
+pub async fn record_failed_login<C: ConnectionTrait>(db: &C, id: i64) -> Result<i32> {
     let result = Entity::update_many()
         .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
         .filter(Column::Id.eq(id))
@@ -195,15 +201,29 @@ pub async fn record_failed_login<C: ConnectionTrait>(
     if result.rows_affected == 0 {
         return Err(StoreError::NotFound("staff"));
     }
-    let max = i32::try_from(max_failures).unwrap_or(i32::MAX);
+    Ok(get(db, id).await?.failed_logins)
+}
+
+/// Disables (`Some(now)`) or enables (`None`) the account; `false` when it was in that state
+/// already.
+pub async fn set_disabled<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    disabled_at: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let account = get(db, id).await?;
+    if account.is_disabled() == disabled_at.is_some() {
+        return Ok(false);
+    }
     Entity::update_many()
-        .col_expr(Column::FailedLogins, Expr::value(0))
-        .col_expr(Column::LockedUntil, Expr::value(now + lock_for))
+        .col_expr(
+            Column::DisabledAt,
+            Expr::value(disabled_at.map(|t| t.timestamp_micros())),
+        )
         .filter(Column::Id.eq(id))
-        .filter(Column::FailedLogins.gte(max))
         .exec(db)
         .await?;
-    get(db, id).await
+    Ok(true)
 }
 
 /// Clears the failure count and any lock (after a successful login, or by an administrator).

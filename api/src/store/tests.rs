@@ -13,7 +13,9 @@ use super::permits::{self, NewPermit};
 use super::residences::{self, DistrictFilter, NewResidence, Source, Status as ResidenceStatus};
 use super::residents::ProfileError;
 use super::staff::{self, NewStaff, Role};
-use super::{Store, StoreError, evidence, lists, refresh_tokens, residents, signing_keys};
+use super::{
+    Store, StoreError, evidence, lists, refresh_tokens, residents, revocations, signing_keys,
+};
 
 /// A fresh database; `cleanup` drops a PostgreSQL one.
 struct TestDb {
@@ -591,6 +593,7 @@ async fn refresh_tokens_are_spent_once_and_families_revoked() {
             &hash,
             &family,
             "resident:1",
+            now,
             now + chrono::Duration::days(30),
         )
         .await
@@ -614,6 +617,7 @@ async fn refresh_tokens_are_spent_once_and_families_revoked() {
             &family,
             "resident:1",
             now,
+            now,
         )
         .await
         .unwrap();
@@ -624,7 +628,7 @@ async fn refresh_tokens_are_spent_once_and_families_revoked() {
             2
         );
         assert!(!refresh_tokens::spend(conn, t2.id, now).await.unwrap());
-        let dup = refresh_tokens::insert(conn, &hash, &family, "resident:1", now)
+        let dup = refresh_tokens::insert(conn, &hash, &family, "resident:1", now, now)
             .await
             .unwrap_err();
         assert!(matches!(dup, StoreError::Conflict(_)));
@@ -633,7 +637,7 @@ async fn refresh_tokens_are_spent_once_and_families_revoked() {
 }
 
 #[tokio::test]
-async fn staff_lock_out_after_repeated_failures() {
+async fn staff_failures_count_and_accounts_can_be_disabled() {
     for db in databases().await {
         let conn = db.store.conn();
         let account = officer(&db.store, "zhao").await;
@@ -648,22 +652,60 @@ async fn staff_lock_out_after_repeated_failures() {
             staff::create(conn, duplicate).await,
             Err(StoreError::Conflict(_))
         ));
-        let now = Utc::now();
-        let lock = chrono::Duration::minutes(15);
-        for _ in 0..4 {
-            let after = staff::record_failed_login(conn, account.id, now, 5, lock)
-                .await
-                .unwrap();
-            assert!(!after.is_locked(now));
+        for n in 1..=5 {
+            let after = staff::record_failed_login(conn, account.id).await.unwrap();
+            assert_eq!(after, n);
         }
-        let locked = staff::record_failed_login(conn, account.id, now, 5, lock)
-            .await
-            .unwrap();
-        assert!(locked.is_locked(now));
-        assert!(!locked.is_locked(now + lock));
         staff::reset_failed_logins(conn, account.id).await.unwrap();
         let reset = staff::get(conn, account.id).await.unwrap();
         assert_eq!((reset.failed_logins, reset.locked_until), (0, None));
+        let now = Utc::now();
+        assert!(
+            staff::set_disabled(conn, account.id, Some(now))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !staff::set_disabled(conn, account.id, Some(now))
+                .await
+                .unwrap()
+        );
+        let disabled = staff::get(conn, account.id).await.unwrap();
+        assert_eq!(
+            disabled.disabled_since().map(|t| t.timestamp_micros()),
+            Some(now.timestamp_micros())
+        );
+        assert!(staff::set_disabled(conn, account.id, None).await.unwrap());
+        assert!(!staff::get(conn, account.id).await.unwrap().is_disabled());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn revocation_epochs_start_at_zero_and_rise_by_one() {
+    for db in databases().await {
+        let txn = db.store.begin().await.unwrap();
+        assert_eq!(revocations::epoch(&txn, "staff:1").await.unwrap(), 0);
+        assert_eq!(
+            revocations::bump(&txn, "staff:1", Utc::now())
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            revocations::bump(&txn, "staff:1", Utc::now())
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(revocations::epoch(&txn, "resident:1").await.unwrap(), 0);
+        txn.commit().await.unwrap();
+        assert_eq!(
+            revocations::epoch(db.store.conn(), "staff:1")
+                .await
+                .unwrap(),
+            2
+        );
         db.cleanup().await;
     }
 }

@@ -110,3 +110,25 @@ pub struct Tokens {
     /// The opaque refresh token (single use; rotates).
     pub refresh_token: String,
 }
+
+/// `POST /v1/auth/logout`: `{refresh_token}` ends that login; `{"everywhere": true}` ends every
+/// login of the caller and stops its access tokens.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutBody {
+    /// The refresh token of the login to end (required unless `everywhere`).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// End every login of the caller and revoke its access tokens already issued.
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// `POST /v1/auth/logout` → 200.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    /// Refresh tokens revoked by this call.
+    pub revoked_refresh_tokens: u64,
+    /// Whether every login of the caller was ended (and its access tokens revoked).
+    pub everywhere: bool,
+}

@@ -14,6 +14,7 @@ pub mod me;
 pub mod ops;
 pub mod permits;
 pub mod residences;
+pub mod staff;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};

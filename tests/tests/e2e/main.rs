@@ -2,6 +2,7 @@
 //! in-process store, or on PostgreSQL + Redis when `EPERMIT_TEST_DATABASE_URL` /
 //! `EPERMIT_TEST_REDIS_URL` are set.
 
+mod access;
 mod applications;
 mod audit;
 mod auth;
