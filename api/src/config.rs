@@ -830,7 +830,10 @@ mod tests {
         assert_eq!(s.sms.timeout(), Duration::from_millis(800));
         assert_eq!(s.sms.retries, 1);
         assert_eq!(s.sms.message("123456", 5), "code 123456, 5 min");
-        assert_eq!(s.metrics_listener(), Some("127.0.0.1:9200".parse().unwrap()));
+        assert_eq!(
+            s.metrics_listener(),
+            Some("127.0.0.1:9200".parse().unwrap())
+        );
         assert!(!format!("{s:?}").contains("s3cr3t"), "the key is redacted");
 
         let defaults = Settings::load_from(None, env(&[])).unwrap();
@@ -845,11 +848,21 @@ mod tests {
 
     #[test]
     fn a_plain_http_gateway_is_refused_unless_it_is_on_this_host() {
-        for ok in ["https://sms.example.cn/x", "http://127.0.0.1:8081/x", "http://localhost/x", "http://[::1]:9/x"] {
+        for ok in [
+            "https://sms.example.cn/x",
+            "http://127.0.0.1:8081/x",
+            "http://localhost/x",
+            "http://[::1]:9/x",
+        ] {
             let r = Settings::load_from(None, env(&[("EPERMIT_SMS_GATEWAY_URL", ok)]));
             assert!(r.is_ok(), "{ok}");
         }
-        for bad in ["http://sms.example.cn/x", "http://127.0.0.1.example.cn/x", "ftp://x", "https://"] {
+        for bad in [
+            "http://sms.example.cn/x",
+            "http://127.0.0.1.example.cn/x",
+            "ftp://x",
+            "https://",
+        ] {
             let err = Settings::load_from(None, env(&[("EPERMIT_SMS_GATEWAY_URL", bad)]))
                 .unwrap_err()
                 .to_string();

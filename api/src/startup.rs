@@ -49,9 +49,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// Production mode lacks a setting it cannot run without (named, with its variable).
-    #[error(
-        "production mode (EPERMIT_MODE=production) needs `{key}` ({variable}): {why}"
-    )]
+    #[error("production mode (EPERMIT_MODE=production) needs `{key}` ({variable}): {why}")]
     Production {
         /// The dotted key, e.g. `sms.gateway_url`.
         key: &'static str,
@@ -153,10 +151,11 @@ impl Application {
             None => self.server.await,
             Some((_, metrics)) => {
                 let handle = metrics.handle();
+                let internal = actix_web::rt::spawn(metrics);
                 let served = self.server.await;
                 // The public listener has stopped: the internal one goes with it.
                 handle.stop(true).await;
-                let _ = metrics.await;
+                let _ = internal.await;
                 served
             }
         }

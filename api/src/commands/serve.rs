@@ -57,7 +57,10 @@ fn announce_mode(app: &Application) {
     let metrics = match app.metrics_port() {
         Some(port) => format!(
             "/metrics on the internal listener {}:{port} only",
-            state.settings.metrics_listener().map_or_else(String::new, |a| a.ip().to_string())
+            state
+                .settings
+                .metrics_listener()
+                .map_or_else(String::new, |a| a.ip().to_string())
         ),
         None => "/metrics on the public listener".to_owned(),
     };

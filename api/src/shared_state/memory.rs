@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{
-    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result,
-    SharedState, StoredResponse, constant_time_eq,
+    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    StoredResponse, constant_time_eq,
 };
 
 /// Entries kept at most by default; beyond, expired entries go first, then the soonest to expire.

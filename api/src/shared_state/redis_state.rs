@@ -8,8 +8,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::{
-    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result,
-    SharedState, SharedStateError, StoredResponse,
+    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    SharedStateError, StoredResponse,
 };
 
 /// The key prefix in production.

@@ -353,15 +353,23 @@ async fn the_daily_guess_budget_holds_across_windows() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         // A new window, but one guess left today.
         s.put_otp("g2", "right", MINUTE, 10).await.unwrap();
-        assert!(matches!(
-            s.check_code("g2", "c", &budget).await.unwrap(),
-            OtpCheck::TooManyAttempts { retry_after } if retry_after > Duration::from_secs(23 * 3600)
-        ), "{}", s.kind());
+        assert!(
+            matches!(
+                s.check_code("g2", "c", &budget).await.unwrap(),
+                OtpCheck::TooManyAttempts { retry_after } if retry_after > Duration::from_secs(23 * 3600)
+            ),
+            "{}",
+            s.kind()
+        );
         s.put_otp("g2", "right", MINUTE, 10).await.unwrap();
-        assert!(matches!(
-            s.check_code("g2", "right", &budget).await.unwrap(),
-            OtpCheck::TooManyAttempts { .. }
-        ), "{}", s.kind());
+        assert!(
+            matches!(
+                s.check_code("g2", "right", &budget).await.unwrap(),
+                OtpCheck::TooManyAttempts { .. }
+            ),
+            "{}",
+            s.kind()
+        );
     }
 }
 
@@ -422,14 +430,23 @@ async fn concurrent_guesses_never_exceed_the_budget() {
 #[tokio::test]
 async fn an_unhit_takes_back_one_hit_and_keeps_the_window() {
     for s in states() {
-        assert!(matches!(s.hit("u:1", 1, MINUTE).await.unwrap(), RateDecision::Allowed { .. }));
+        assert!(matches!(
+            s.hit("u:1", 1, MINUTE).await.unwrap(),
+            RateDecision::Allowed { .. }
+        ));
         s.unhit("u:1").await.unwrap();
         assert!(
-            matches!(s.hit("u:1", 1, MINUTE).await.unwrap(), RateDecision::Allowed { .. }),
+            matches!(
+                s.hit("u:1", 1, MINUTE).await.unwrap(),
+                RateDecision::Allowed { .. }
+            ),
             "{}",
             s.kind()
         );
-        assert!(matches!(s.hit("u:1", 1, MINUTE).await.unwrap(), RateDecision::Limited { .. }));
+        assert!(matches!(
+            s.hit("u:1", 1, MINUTE).await.unwrap(),
+            RateDecision::Limited { .. }
+        ));
         s.unhit("never").await.unwrap();
         assert!(matches!(
             s.hit("never", 1, MINUTE).await.unwrap(),

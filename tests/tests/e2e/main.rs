@@ -13,5 +13,7 @@ mod lifecycle;
 mod lists_over_years;
 mod moves;
 mod ops;
+mod otp_limits;
 mod outage;
 mod residences;
+mod sms;

@@ -123,12 +123,20 @@ async fn a_code_reaches_the_gateway_with_the_key_as_a_bearer_header() {
 
 #[actix_web::test]
 async fn a_gateway_5xx_is_retried_with_the_same_message_id() {
-    let gateway = Gateway::start(vec![Answer::Status(503), Answer::Status(502), Answer::Status(200)]).await;
+    let gateway = Gateway::start(vec![
+        Answer::Status(503),
+        Answer::Status(502),
+        Answer::Status(200),
+    ])
+    .await;
     let sender = SmsGatewaySender::new(&settings(&gateway.url, 2000, 2), 5).unwrap();
     sender.send(&phone(), "654321").await.unwrap();
     let received = gateway.received();
     assert_eq!(received.len(), 3);
-    let ids: Vec<_> = received.iter().map(|r| r.body["message_id"].clone()).collect();
+    let ids: Vec<_> = received
+        .iter()
+        .map(|r| r.body["message_id"].clone())
+        .collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
 }
 
@@ -138,7 +146,13 @@ async fn a_gateway_that_always_fails_is_tried_retries_plus_one_times() {
     let sender = SmsGatewaySender::new(&settings(&gateway.url, 2000, 2), 5).unwrap();
     let err = sender.send(&phone(), "111111").await.unwrap_err();
     assert!(
-        matches!(err, SendError::Failed { status: 500, attempts: 3 }),
+        matches!(
+            err,
+            SendError::Failed {
+                status: 500,
+                attempts: 3
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(gateway.received().len(), 3);
@@ -162,7 +176,13 @@ async fn a_gateway_that_does_not_answer_in_time_fails_within_timeout_times_attem
     let err = sender.send(&phone(), "333333").await.unwrap_err();
     let took = started.elapsed();
     assert!(
-        matches!(err, SendError::Unreachable { kind: "timeout", attempts: 3 }),
+        matches!(
+            err,
+            SendError::Unreachable {
+                kind: "timeout",
+                attempts: 3
+            }
+        ),
         "{err:?}"
     );
     // Three attempts of 300 ms and the waits between them (100 + 200 ms), plus slack.
@@ -176,13 +196,26 @@ async fn an_unreachable_gateway_is_a_connection_error_not_a_hang() {
     // Nothing listens on port 1.
     let sender = SmsGatewaySender::new(&settings("http://127.0.0.1:1/send", 500, 1), 5).unwrap();
     let err = sender.send(&phone(), "444444").await.unwrap_err();
-    assert!(matches!(err, SendError::Unreachable { kind: "connect", attempts: 2 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SendError::Unreachable {
+                kind: "connect",
+                attempts: 2
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn the_gateway_key_never_shows_in_debug_output() {
-    let sender = SmsGatewaySender::new(&settings("https://sms.example.cn/send", 1000, 1), 5).unwrap();
-    let text = format!("{sender:?} {:?}", settings("https://sms.example.cn/send", 1000, 1));
+    let sender =
+        SmsGatewaySender::new(&settings("https://sms.example.cn/send", 1000, 1), 5).unwrap();
+    let text = format!(
+        "{sender:?} {:?}",
+        settings("https://sms.example.cn/send", 1000, 1)
+    );
     assert!(!text.contains("s3cr3t"), "{text}");
     assert_eq!(sender.describe(), "sms-gateway sms.example.cn");
 }
