@@ -5,8 +5,11 @@
 //!
 //! Environment variables: `EPERMIT_BIND`, `EPERMIT_DATA_DIR`, `DATABASE_URL`, `REDIS_URL`,
 //! `EPERMIT_PUBLIC_URL`, `EPERMIT_MAX_EVIDENCE_BYTES`, `EPERMIT_VERIFY_RECHECK_MS`,
-//! `EPERMIT_DATABASE_TIMEOUT_MS`, `EPERMIT_TRUSTED_PROXIES` (comma-separated CIDRs), and any
-//! nested key as
+//! `EPERMIT_DATABASE_TIMEOUT_MS`, `EPERMIT_TRUSTED_PROXIES` (comma-separated CIDRs), `EPERMIT_MODE`,
+//! `EPERMIT_METRICS_BIND`, the SMS gateway's
+//! `EPERMIT_SMS_GATEWAY_URL`, `EPERMIT_SMS_API_KEY`, `EPERMIT_SMS_SENDER_ID`,
+//! `EPERMIT_SMS_TEMPLATE`, `EPERMIT_SMS_TIMEOUT_MS`, `EPERMIT_SMS_CONNECT_TIMEOUT_MS`,
+//! `EPERMIT_SMS_RETRIES` (`EPERMIT_SMS_<KEY>` is short for `EPERMIT_SMS__<KEY>`), and any nested key as
 //! `EPERMIT_<SECTION>__<KEY>`, e.g. `EPERMIT_OTP__TTL_SECS=120` or
 //! `EPERMIT_RATE_LIMITS__LOGIN__PER_IP=30`. An empty variable counts as unset.
 //!
@@ -21,6 +24,17 @@
 //! max_attempts = 5
 //! [auth]
 //! max_concurrent_hashes = 2
+//! daily_max_attempts = 20
+//! cool_down_secs = 60
+//! daily_per_phone = 10
+//! daily_per_client = 100
+//! [sms]
+//! gateway_url = "https://sms.example.cn/v1/messages"
+//! api_key = "…"
+//! sender_id = "金华居住证"
+//! template = "【金华居住证】您的登录验证码为 {code}，{minutes}分钟内有效。"
+//! timeout_ms = 3000
+//! retries = 2
 //! [rate_limits.verify]
 //! per_ip = 120
 //! per_account = 600
@@ -41,11 +55,11 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Keys whose values are secret: their values never appear in an error.
-const SECRET_KEYS: [&str; 2] = ["database_url", "redis_url"];
+const SECRET_KEYS: [&str; 3] = ["database_url", "redis_url", "sms.api_key"];
 
 /// Top-level keys that `EPERMIT_*` variables may set (others, like `EPERMIT_CONFIG` or the test
 /// variables, are not settings).
-const ENV_KEYS: &[&str] = [
+const ENV_KEYS: &[&str] = &[
     "bind",
     "redis_prefix",
     "data_dir",
@@ -60,6 +74,9 @@ const ENV_KEYS: &[&str] = [
     "tokens",
     "audit",
     "trusted_proxies",
+    "mode",
+    "metrics_bind",
+    "sms",
 ];
 
 /// The service's settings.
@@ -112,6 +129,15 @@ pub struct Settings {
     pub status_shard_entries: u32,
     /// Signed checkpoints of the audit log (`[audit]`, `EPERMIT_AUDIT__*`).
     pub audit: AuditSettings,
+    /// How the service runs (`EPERMIT_MODE`, `development` or `production`; default
+    /// `development`, what `cargo run` gives). See [`Mode`].
+    pub mode: Mode,
+    /// Where `/metrics` is served on a separate, internal listener (`EPERMIT_METRICS_BIND`).
+    /// Unset: `127.0.0.1:9100` in production; in development `/metrics` stays on the public
+    /// listener. When a metrics listener runs, `/metrics` on the public listener is 404.
+    pub metrics_bind: Option<SocketAddr>,
+    /// The SMS gateway that delivers login codes.
+    pub sms: SmsSettings,
 }
 
 /// Signed checkpoints of the audit chain (issue 12 item 7; `crate::audit`).
@@ -140,14 +166,99 @@ impl Default for AuditSettings {
     }
 }
 
+/// How the service runs.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// For a developer's machine and the tests: without an SMS gateway, login codes are written
+    /// to `<data dir>/outbox.jsonl` (0600) instead of being sent, and `/metrics` is served on the
+    /// public listener unless `metrics_bind` is set. Announced at start-up.
+    #[default]
+    Development,
+    /// A real deployment: refuses to start without an SMS gateway (`sms.gateway_url` and
+    /// `sms.api_key`), never writes an outbox, and serves `/metrics` only on the internal
+    /// listener.
+    Production,
+}
+
+/// The HTTPS SMS gateway (see `auth::code_sender::SmsGatewaySender` for the request it gets).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The gateway's endpoint (`EPERMIT_SMS_GATEWAY_URL`): `https://…`, or `http://` to a
+    /// loopback address (a relay on the same host). Unset: no gateway (development only).
+    pub gateway_url: Option<String>,
+    /// The API key, sent as `Authorization: Bearer <key>` (`EPERMIT_SMS_API_KEY`); secret.
+    pub api_key: Option<SecretString>,
+    /// The sender id or signature registered with the gateway (`EPERMIT_SMS_SENDER_ID`, default
+    /// `金华居住证`).
+    pub sender_id: String,
+    /// The message; `{code}` and `{minutes}` are replaced (`EPERMIT_SMS_TEMPLATE`).
+    pub template: String,
+    /// Most time one attempt may take, in milliseconds (`EPERMIT_SMS_TIMEOUT_MS`, default 3000,
+    /// 100–30000).
+    pub timeout_ms: u64,
+    /// Most time connecting may take, in milliseconds (`EPERMIT_SMS_CONNECT_TIMEOUT_MS`, default
+    /// 1000; `timeout_ms` when that is shorter).
+    pub connect_timeout_ms: u64,
+    /// Further attempts after a timeout, a connection error or a 5xx answer (never after a 4xx)
+    /// (`EPERMIT_SMS_RETRIES`, default 2, at most 5).
+    pub retries: u32,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        SmsSettings {
+            gateway_url: None,
+            api_key: None,
+            sender_id: "金华居住证".to_owned(),
+            template: "【金华居住证】您的登录验证码为 {code}，{minutes}分钟内有效。".to_owned(),
+            timeout_ms: 3000,
+            connect_timeout_ms: 1000,
+            retries: 2,
+        }
+    }
+}
+
+impl SmsSettings {
+    /// See [`SmsSettings::timeout_ms`].
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// See [`SmsSettings::connect_timeout_ms`].
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms.min(self.timeout_ms))
+    }
+
+    /// The message for `code`, valid `minutes`.
+    pub fn message(&self, code: &str, minutes: u64) -> String {
+        self.template
+            .replace("{code}", code)
+            .replace("{minutes}", &minutes.to_string())
+    }
+}
+
 /// One-time login codes (SPEC §4 "Auth").
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtpSettings {
     /// Lifetime of a code in seconds (default 300).
     pub ttl_secs: u64,
-    /// Wrong guesses before the code is void (default 5).
+    /// Wrong guesses allowed per phone within one code lifetime (`ttl_secs`), however many codes
+    /// are sent; the last one voids the pending code (default 5).
     pub max_attempts: u32,
+    /// Wrong guesses allowed per phone in 24 hours (default 20). Past either budget, 429
+    /// `too_many_attempts` with `Retry-After`.
+    pub daily_max_attempts: u32,
+    /// Seconds before another code may be sent to the same phone (default 60; 0 = none, refused
+    /// in production): earlier is 429 `code_cool_down`.
+    pub cool_down_secs: u64,
+    /// Codes sent to one phone in 24 hours (default 10).
+    pub daily_per_phone: u32,
+    /// Codes sent at the request of one client address in 24 hours (default 100). Past either
+    /// cap, 429 `daily_limit`. The 24 hours are a window opened by the first code counted.
+    pub daily_per_client: u32,
 }
 
 /// A limit per minute, per client IP and per account (phone, username or verifier).
@@ -240,6 +351,9 @@ impl Default for Settings {
             database_timeout_ms: 5000,
             status_shard_entries: 1 << 16,
             audit: AuditSettings::default(),
+            mode: Mode::Development,
+            metrics_bind: None,
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -249,6 +363,10 @@ impl Default for OtpSettings {
         OtpSettings {
             ttl_secs: 300,
             max_attempts: 5,
+            daily_max_attempts: 20,
+            cool_down_secs: 60,
+            daily_per_phone: 10,
+            daily_per_client: 100,
         }
     }
 }
@@ -302,6 +420,16 @@ impl OtpSettings {
     /// Lifetime of a code.
     pub fn ttl(&self) -> Duration {
         Duration::from_secs(self.ttl_secs)
+    }
+
+    /// See [`OtpSettings::cool_down_secs`].
+    pub fn cool_down(&self) -> Duration {
+        Duration::from_secs(self.cool_down_secs)
+    }
+
+    /// Whole minutes a code is valid (at least 1), for the message.
+    pub fn ttl_minutes(&self) -> u64 {
+        self.ttl_secs.div_ceil(60).max(1)
     }
 }
 
@@ -389,6 +517,7 @@ pub enum ConfigError {
 fn env_name(key: &str) -> String {
     match key {
         "database_url" | "redis_url" => key.to_ascii_uppercase(),
+        _ if key.starts_with("sms.") => format!("EPERMIT_SMS_{}", key[4..].to_ascii_uppercase()),
         _ => format!("EPERMIT_{}", key.replace('.', "__").to_ascii_uppercase()),
     }
 }
@@ -403,6 +532,10 @@ fn env_layer(env: impl IntoIterator<Item = (String, String)>) -> Vec<(String, St
         let key = match name.as_str() {
             "DATABASE_URL" | "REDIS_URL" => name.to_ascii_lowercase(),
             _ => match name.strip_prefix("EPERMIT_") {
+                // `EPERMIT_SMS_API_KEY` is short for `EPERMIT_SMS__API_KEY`.
+                Some(rest) if rest.starts_with("SMS_") => {
+                    format!("sms.{}", rest["SMS_".len()..].to_ascii_lowercase())
+                }
                 Some(rest) => rest.to_ascii_lowercase().replace("__", "."),
                 None => continue,
             },
@@ -522,6 +655,26 @@ impl Settings {
         {
             return Err(("audit.checkpoint_export", "must be a file path or a URL"));
         }
+        if !(100..=30_000).contains(&self.sms.timeout_ms) {
+            return Err(("sms.timeout_ms", "must be between 100 and 30000"));
+        }
+        if self.sms.retries > 5 {
+            return Err(("sms.retries", "must be at most 5"));
+        }
+        if !self.sms.template.contains("{code}") {
+            return Err(("sms.template", "must contain {code}"));
+        }
+        if let Some(url) = &self.sms.gateway_url
+            && !gateway_url_allowed(url)
+        {
+            return Err((
+                "sms.gateway_url",
+                "must start with https://, or http://127.0.0.1, http://[::1] or http://localhost",
+            ));
+        }
+        if self.mode == Mode::Production && self.otp.cool_down_secs == 0 {
+            return Err(("otp.cool_down_secs", "must be greater than 0 in production"));
+        }
         let positive: &[(&'static str, u64)] = &[
             (
                 "audit.checkpoint_every_entries",
@@ -533,6 +686,10 @@ impl Settings {
             ),
             ("otp.ttl_secs", self.otp.ttl_secs),
             ("otp.max_attempts", self.otp.max_attempts.into()),
+            ("otp.daily_max_attempts", self.otp.daily_max_attempts.into()),
+            ("otp.daily_per_phone", self.otp.daily_per_phone.into()),
+            ("otp.daily_per_client", self.otp.daily_per_client.into()),
+            ("sms.connect_timeout_ms", self.sms.connect_timeout_ms),
             ("rate_limits.otp.per_ip", self.rate_limits.otp.per_ip.into()),
             (
                 "rate_limits.otp.per_account",
@@ -577,6 +734,15 @@ impl Settings {
         }
     }
 
+    /// Where the internal `/metrics` listener binds, if one runs (see [`Settings::metrics_bind`]).
+    pub fn metrics_listener(&self) -> Option<SocketAddr> {
+        match (self.metrics_bind, self.mode) {
+            (Some(addr), _) => Some(addr),
+            (None, Mode::Production) => Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+            (None, Mode::Development) => None,
+        }
+    }
+
     /// See [`Settings::database_timeout_ms`].
     pub fn database_timeout(&self) -> Duration {
         Duration::from_millis(self.database_timeout_ms)
@@ -594,6 +760,23 @@ impl Settings {
             None => SecretString::from(crate::store::sqlite_url(&self.data_dir)),
         }
     }
+}
+
+/// Whether `url` may be the SMS gateway: HTTPS, or plain HTTP to this host only.
+fn gateway_url_allowed(url: &str) -> bool {
+    let host_of = |rest: &str| rest.split(['/', '?']).next().unwrap_or_default().to_owned();
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !host_of(rest).is_empty();
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = host_of(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    matches!(host, "127.0.0.1" | "::1" | "localhost")
 }
 
 /// A figment error kind in words; a secret's value is never shown.
@@ -643,7 +826,8 @@ mod tests {
             s.otp,
             OtpSettings {
                 ttl_secs: 300,
-                max_attempts: 5
+                max_attempts: 5,
+                ..OtpSettings::default()
             }
         );
         assert_eq!(s.auth, AuthSettings::default());
@@ -669,7 +853,8 @@ mod tests {
             s.otp,
             OtpSettings {
                 ttl_secs: 120,
-                max_attempts: 5
+                max_attempts: 5,
+                ..OtpSettings::default()
             }
         );
         assert_eq!(
@@ -701,7 +886,8 @@ mod tests {
             s.otp,
             OtpSettings {
                 ttl_secs: 60,
-                max_attempts: 3
+                max_attempts: 3,
+                ..OtpSettings::default()
             }
         );
         assert_eq!(
@@ -803,6 +989,72 @@ mod tests {
             err.contains("trusted_proxies") && err.contains("10.0.0.0/33"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn sms_settings_come_from_short_environment_names_and_the_key_stays_secret() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("EPERMIT_MODE", "production"),
+                ("EPERMIT_SMS_GATEWAY_URL", "https://sms.example.cn/send"),
+                ("EPERMIT_SMS_API_KEY", "key-s3cr3t"),
+                ("EPERMIT_SMS_TEMPLATE", "code {code}, {minutes} min"),
+                ("EPERMIT_SMS_TIMEOUT_MS", "800"),
+                ("EPERMIT_SMS_RETRIES", "1"),
+                ("EPERMIT_METRICS_BIND", "127.0.0.1:9200"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.mode, Mode::Production);
+        assert_eq!(
+            s.sms.gateway_url.as_deref(),
+            Some("https://sms.example.cn/send")
+        );
+        assert_eq!(s.sms.timeout(), Duration::from_millis(800));
+        assert_eq!(s.sms.retries, 1);
+        assert_eq!(s.sms.message("123456", 5), "code 123456, 5 min");
+        assert_eq!(
+            s.metrics_listener(),
+            Some("127.0.0.1:9200".parse().unwrap())
+        );
+        assert!(!format!("{s:?}").contains("s3cr3t"), "the key is redacted");
+
+        let defaults = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(defaults.mode, Mode::Development, "cargo run is development");
+        assert_eq!(defaults.metrics_listener(), None);
+        let production = Settings::load_from(None, env(&[("EPERMIT_MODE", "production")])).unwrap();
+        assert_eq!(
+            production.metrics_listener(),
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_plain_http_gateway_is_refused_unless_it_is_on_this_host() {
+        for ok in [
+            "https://sms.example.cn/x",
+            "http://127.0.0.1:8081/x",
+            "http://localhost/x",
+            "http://[::1]:9/x",
+        ] {
+            let r = Settings::load_from(None, env(&[("EPERMIT_SMS_GATEWAY_URL", ok)]));
+            assert!(r.is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://sms.example.cn/x",
+            "http://127.0.0.1.example.cn/x",
+            "ftp://x",
+            "https://",
+        ] {
+            let err = Settings::load_from(None, env(&[("EPERMIT_SMS_GATEWAY_URL", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("`sms.gateway_url`") && err.contains("EPERMIT_SMS_GATEWAY_URL"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! | [`StoreError::NotFound`] | 404 `not_found` |
 //! | [`StoreError::Conflict`] (a unique constraint) | 409 `conflict` |
 //! | [`StoreError::Unavailable`], [`SharedStateError::Unavailable`] | 503 `service_unavailable` with `Retry-After` |
+//! | [`SendError`](crate::auth::code_sender::SendError) (the SMS gateway failed) | 503 `sms_unavailable` with `Retry-After` |
 //! | [`policy::Error`] (a rule refused well-formed input) | 422 with the rule's code |
 //! | anything else ([`StoreError::Corrupt`], [`KeyError`], [`crypto::Error`], [`TokenError`], …) | opaque 500, cause chain logged |
 //!
@@ -31,6 +32,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Seconds a client is told to wait (`Retry-After`) when a dependency is down.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// Seconds a client is told to wait (`Retry-After`) when the SMS gateway failed.
+pub const SMS_RETRY_AFTER_SECS: u64 = 10;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +91,10 @@ pub enum ApiError {
     /// `Retry-After`).
     #[error("service_unavailable: {0}")]
     Unavailable(&'static str),
+    /// The login code could not be delivered: the SMS gateway failed, timed out or refused
+    /// (503 `sms_unavailable`, with `Retry-After`). No usable code is left behind.
+    #[error("sms_unavailable")]
+    SmsUnavailable,
     /// Anything unexpected (500): logged with its cause chain, shown as an opaque problem.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -160,6 +168,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::SmsUnavailable => "sms_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -172,6 +181,10 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::Unavailable(d) => (*d).to_owned(),
             ApiError::PayloadTooLarge { detail, .. } => detail.clone(),
+            ApiError::SmsUnavailable => {
+                "the login code could not be sent by SMS; no code was issued, ask again shortly"
+                    .to_owned()
+            }
             ApiError::RateLimited { retry_after, .. } => {
                 format!("too many attempts; retry in {retry_after} s")
             }
@@ -197,7 +210,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::SmsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -237,6 +250,9 @@ impl ResponseError for ApiError {
                     header::RETRY_AFTER,
                     UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
                 ));
+            }
+            ApiError::SmsUnavailable => {
+                response.insert_header((header::RETRY_AFTER, SMS_RETRY_AFTER_SECS.to_string()));
             }
             _ => {}
         }
@@ -278,6 +294,15 @@ impl From<SharedStateError> for ApiError {
             SharedStateError::Unavailable(_) => ApiError::Unavailable(SHARED_STORE_DOWN),
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<crate::auth::code_sender::SendError> for ApiError {
+    fn from(e: crate::auth::code_sender::SendError) -> Self {
+        // The sender logged the cause (without the phone number); the client learns only that
+        // no code was sent.
+        tracing::warn!(error = %e, "login code not delivered");
+        ApiError::SmsUnavailable
     }
 }
 

@@ -10,9 +10,9 @@ use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::auth::code_sender::OutboxSender;
+use crate::auth::code_sender::{CodeSender, OutboxSender, SmsGatewaySender};
 use crate::auth::jwt::JwtKeys;
-use crate::config::Settings;
+use crate::config::{Mode, Settings};
 use crate::error::ApiError;
 use crate::keys::KeyRing;
 use crate::openapi::{self, ApiDoc};
@@ -51,6 +51,19 @@ pub enum StartError {
     /// The password-hashing threads could not be started.
     #[error("cannot start the password-hashing threads: {0}")]
     HashThreads(#[source] std::io::Error),
+    /// Production mode lacks a setting it cannot run without (named, with its variable).
+    #[error("production mode (EPERMIT_MODE=production) needs `{key}` ({variable}): {why}")]
+    Production {
+        /// The dotted key, e.g. `sms.gateway_url`.
+        key: &'static str,
+        /// Its environment variable.
+        variable: &'static str,
+        /// Why it is needed.
+        why: &'static str,
+    },
+    /// The SMS gateway sender could not be set up.
+    #[error("SMS gateway: {0}")]
+    Sms(#[from] crate::auth::code_sender::GatewaySetupError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -65,6 +78,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
     checkpointer: tokio::task::JoinHandle<()>,
 }
@@ -113,12 +127,23 @@ impl Application {
             state.settings.audit.clone(),
             state.audit_export.clone(),
         );
+        let metrics = match state.settings.metrics_listener() {
+            Some(addr) => Some(metrics_server(state.clone(), addr)?),
+            None => None,
+        };
         Ok(Application {
             port,
             server,
+            metrics,
             state,
             checkpointer,
         })
+    }
+
+    /// The port of the internal `/metrics` listener, when one runs
+    /// ([`Settings::metrics_listener`]).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The bound port.
@@ -139,7 +164,18 @@ impl Application {
     /// Serves until a shutdown signal (SIGINT/SIGTERM); in-flight requests finish first. A clean
     /// stop ends with a last audit checkpoint and its export ([`crate::audit::checkpoint`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let result = match self.metrics {
+            None => self.server.await,
+            Some((_, metrics)) => {
+                let handle = metrics.handle();
+                let internal = actix_web::rt::spawn(metrics);
+                let served = self.server.await;
+                // The public listener has stopped: the internal one goes with it.
+                handle.stop(true).await;
+                let _ = internal.await;
+                served
+            }
+        };
         self.checkpointer.abort();
         crate::audit::checkpoint::at_shutdown(
             &self.state.store,
@@ -148,6 +184,69 @@ impl Application {
         )
         .await;
         result
+    }
+}
+
+/// The internal listener: `/metrics` only, for the Prometheus scraper (bind it to a private
+/// address).
+fn metrics_server(
+    state: web::Data<AppState>,
+    addr: std::net::SocketAddr,
+) -> Result<(u16, Server), StartError> {
+    let bind_error = |source| StartError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(routes::ops::internal_metrics))
+            .default_service(web::to(routes::ops::no_such_route))
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(bind_error)?
+    .shutdown_timeout(2)
+    .run();
+    Ok((port, server))
+}
+
+/// Refuses production settings that cannot run: no SMS gateway means no resident can log in.
+fn check_production(settings: &Settings) -> Result<(), StartError> {
+    if settings.mode != Mode::Production {
+        return Ok(());
+    }
+    if settings.sms.gateway_url.is_none() {
+        return Err(StartError::Production {
+            key: "sms.gateway_url",
+            variable: "EPERMIT_SMS_GATEWAY_URL",
+            why: "login codes are sent only through an SMS gateway",
+        });
+    }
+    if settings.sms.api_key.is_none() {
+        return Err(StartError::Production {
+            key: "sms.api_key",
+            variable: "EPERMIT_SMS_API_KEY",
+            why: "the SMS gateway needs its API key",
+        });
+    }
+    Ok(())
+}
+
+/// The code sender the settings call for: the gateway when one is set (always in production),
+/// else the development outbox.
+fn code_sender(settings: &Settings) -> Result<Arc<dyn CodeSender>, StartError> {
+    let minutes = settings.otp.ttl_minutes();
+    if settings.sms.gateway_url.is_some() || settings.mode == Mode::Production {
+        Ok(Arc::new(SmsGatewaySender::new(&settings.sms, minutes)?))
+    } else {
+        Ok(Arc::new(OutboxSender::new(
+            &settings.data_dir,
+            &settings.sms,
+            minutes,
+        )))
     }
 }
 
@@ -171,6 +270,8 @@ fn finished(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi 
 
 /// Opens the database, the shared store and the keys the settings name.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
+    check_production(&settings)?;
+    let sender = code_sender(&settings)?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
         path: settings.data_dir.display().to_string(),
         source,
@@ -191,7 +292,6 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let audit_key = crate::audit::AuditKey::open(&settings.data_dir, &store).await?;
     let audit_export = crate::audit::Exporter::from_settings(&settings.audit);
     let jwt = JwtKeys::new(keys.jwt())?;
-    let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let pepper = derive_pepper(&keys)?;
     let lists = ListCache::new(&settings.public_url, settings.verify_recheck());
     let revocations = crate::auth::revocation::Revocations::new(

@@ -565,3 +565,92 @@ fn bundle_writes_the_signed_verifier_bundle_an_offline_verifier_loads() {
     assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("/proc/epermit/bundle.cose"), "{err}");
 }
+
+// ---- modes (issue 12 item 1) ----
+
+/// `epermit serve` in `data` with the SMS settings of the test run's environment removed.
+fn serve_in(data: &Path) -> Command {
+    let mut cmd = epermit_in(data);
+    for var in [
+        "EPERMIT_MODE",
+        "EPERMIT_METRICS_BIND",
+        "EPERMIT_SMS_GATEWAY_URL",
+        "EPERMIT_SMS_API_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("EPERMIT_METRICS_BIND", "127.0.0.1:0").arg("serve");
+    cmd
+}
+
+#[test]
+fn production_mode_refuses_to_start_without_an_sms_gateway_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = serve_in(dir.path())
+        .env("EPERMIT_MODE", "production")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(out.status.code().is_some(), "exits, no signal: {err}");
+    assert!(
+        err.contains("EPERMIT_SMS_GATEWAY_URL") && err.contains("production"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("epermit.db").exists(),
+        "nothing was opened"
+    );
+
+    let out = serve_in(dir.path())
+        .env("EPERMIT_MODE", "production")
+        .env("EPERMIT_SMS_GATEWAY_URL", "https://sms.example.cn/v1/sms")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("EPERMIT_SMS_API_KEY"), "{err}");
+}
+
+#[test]
+fn development_mode_is_announced_at_start_up_with_what_it_means() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("epermit"));
+    cmd.env("EPERMIT_DATA_DIR", dir.path())
+        .env("EPERMIT_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("EPERMIT_CONFIG")
+        .env_remove("EPERMIT_MODE")
+        .env_remove("EPERMIT_METRICS_BIND")
+        .env_remove("EPERMIT_SMS_GATEWAY_URL")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut announced = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.starts_with("epermit: DEVELOPMENT mode") {
+            announced = Some(line);
+            break;
+        }
+        if line.contains("cannot start") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = announced.expect("a development-mode line on stderr");
+    for needle in [
+        "outbox",
+        "EPERMIT_MODE=production",
+        "/metrics on the public listener",
+    ] {
+        assert!(line.contains(needle), "{needle:?} not in: {line}");
+    }
+}

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 pub mod cut_link;
 pub mod fixtures;
+pub mod sms_gateway;
 pub mod wrk;
 
 /// A running service and a client for it.
@@ -29,6 +30,9 @@ pub struct TestApp {
     pub server: actix_web::dev::ServerHandle,
     /// The running server; ends after a stop, once `run_until_stopped` has finished.
     pub serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// `http://127.0.0.1:<port>` of the internal `/metrics` listener, when one runs
+    /// (production mode, or `EPERMIT_METRICS_BIND`).
+    pub metrics_address: Option<String>,
     pg: Option<(String, String)>,
 }
 
@@ -56,6 +60,18 @@ pub async fn spawn_app() -> TestApp {
 /// (e.g. `("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", "1000000")`).
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     spawn(settings, None).await
+}
+
+/// [`spawn_app_with`] with login codes sent through `gateway` (the real SMS gateway sender)
+/// rather than the development outbox.
+pub async fn spawn_app_with_gateway(
+    gateway: &sms_gateway::FakeGateway,
+    settings: &[(&str, &str)],
+) -> TestApp {
+    let from_gateway = gateway.settings();
+    let mut all: Vec<(&str, &str)> = from_gateway.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(settings);
+    spawn(&all, None).await
 }
 
 /// [`spawn_app_with`] on PostgreSQL reached through a [`cut_link::CutLink`] the test can cut;
@@ -112,6 +128,8 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
             "EPERMIT_REDIS_PREFIX".to_owned(),
             format!("epermit:test:{}:", uuid::Uuid::new_v4().simple()),
         ),
+        // Tests ask for codes in quick succession; those of the cool-down set it themselves.
+        ("EPERMIT_OTP__COOL_DOWN_SECS".to_owned(), "0".to_owned()),
     ];
     let mut pg = None;
     if let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") {
@@ -141,6 +159,9 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
         .await
         .expect("the service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let state = app.state();
     let server = app.handle();
     let serving = actix_web::rt::spawn(app.run_until_stopped());
@@ -154,6 +175,7 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
         data_dir,
         server,
         serving,
+        metrics_address,
         pg,
     }
 }

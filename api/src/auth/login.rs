@@ -13,13 +13,39 @@ use crate::auth::session::{self, keyed, new_code, rate_limit};
 use crate::auth::staff_accounts::throttle_generation_key;
 use crate::domain::PhoneNumber;
 use crate::error::{ApiError, ApiResult};
-use crate::shared_state::{OtpCheck, ThrottlePolicy};
+use crate::shared_state::{GuessBudget, OtpCheck, RateDecision, ThrottlePolicy};
 use crate::state::AppState;
 use crate::store::{audit, refresh_tokens, residents, revocations, staff};
 use crate::wire::auth::{LoggedOut, Login, StaffLoginBody, Tokens};
 
-/// Sends a six-digit code to `phone` (valid `otp.ttl_secs`, `otp.max_attempts` guesses).
-pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiResult<()> {
+/// When a code was sent: the next may be asked for `retry_after_secs` from now, at
+/// `next_code_at`.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeSent {
+    /// Seconds until the next code may be asked for (`otp.cool_down_secs`).
+    pub retry_after_secs: u64,
+    /// When the next code may be asked for.
+    pub next_code_at: chrono::DateTime<Utc>,
+}
+
+/// The wrong-guess budget of a phone (issue 12 item 2): `otp.max_attempts` per code lifetime and
+/// `otp.daily_max_attempts` per 24 hours, however many codes are sent.
+pub(crate) fn guess_budget(state: &AppState) -> GuessBudget {
+    let otp = &state.settings.otp;
+    GuessBudget {
+        per_window: otp.max_attempts,
+        window: otp.ttl(),
+        per_day: otp.daily_max_attempts,
+    }
+}
+
+/// Sends a six-digit code to `phone` (valid `otp.ttl_secs`), asked for from client address
+/// `ip`. Refused with 429 `code_cool_down` within `otp.cool_down_secs` of the last code to the
+/// phone, 429 `daily_limit` past `otp.daily_per_phone` or `otp.daily_per_client` codes in 24
+/// hours (a window opened by the first code counted), both with `Retry-After`. When the sender
+/// fails the code is discarded, the cool-down and daily counts are taken back, and the answer is
+/// 503 `sms_unavailable`.
+pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiResult<CodeSent> {
     let limits = &state.settings.rate_limits.otp;
     let account = keyed(state, "phone", phone.expose());
     let buckets = [
@@ -27,14 +53,82 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiRe
         (&format!("otp:acct:{account}")[..], limits.per_account),
     ];
     rate_limit(state, &buckets, false).await?;
-    let code = new_code();
     let otp = &state.settings.otp;
+    let cool_down = format!("otp:cool:{account}");
+    let mut counted: Vec<String> = Vec::with_capacity(3);
+    if otp.cool_down_secs > 0 {
+        if let RateDecision::Limited { retry_after } =
+            state.shared.hit(&cool_down, 1, otp.cool_down()).await?
+        {
+            return Err(ApiError::RateLimited {
+                code: "code_cool_down",
+                retry_after: seconds(retry_after),
+            });
+        }
+        counted.push(cool_down);
+    }
+    let (per_phone, per_client) = (
+        format!("otp:day:acct:{account}"),
+        format!("otp:day:ip:{ip}"),
+    );
+    let daily = [
+        (&per_phone[..], otp.daily_per_phone),
+        (&per_client[..], otp.daily_per_client),
+    ];
+    let decision = state.shared.hit_all(&daily, GuessBudget::DAY).await;
+    counted.extend([per_phone.clone(), per_client.clone()]);
+    match decision {
+        Ok(RateDecision::Allowed { .. }) => {}
+        Ok(RateDecision::Limited { retry_after }) => {
+            take_back(state, &counted[..counted.len() - 2]).await;
+            return Err(ApiError::RateLimited {
+                code: "daily_limit",
+                retry_after: seconds(retry_after),
+            });
+        }
+        Err(e) => {
+            take_back(state, &counted[..counted.len() - 2]).await;
+            return Err(e.into());
+        }
+    }
+    let code = new_code();
     let hashed = keyed(state, "otp", &code);
-    state
+    if let Err(e) = state
         .shared
         .put_otp(&account, &hashed, otp.ttl(), otp.max_attempts)
-        .await?;
-    state.sender.send(phone, &code).map_err(ApiError::internal)
+        .await
+    {
+        take_back(state, &counted).await;
+        return Err(e.into());
+    }
+    if let Err(e) = state.sender.send(phone, &code).await {
+        // No usable code is left behind: the phone never got it.
+        if let Err(err) = state.shared.delete_otp(&account).await {
+            tracing::error!(error = %err, "an undelivered login code could not be discarded");
+        }
+        take_back(state, &counted).await;
+        return Err(e.into());
+    }
+    Ok(CodeSent {
+        retry_after_secs: otp.cool_down_secs,
+        next_code_at: Utc::now()
+            + chrono::Duration::seconds(i64::try_from(otp.cool_down_secs).unwrap_or(i64::MAX / 2)),
+    })
+}
+
+/// Whole seconds to wait, at least 1 (for `Retry-After`).
+fn seconds(d: std::time::Duration) -> u64 {
+    d.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// Takes back the hits a code that was not sent had counted (best effort: a failure only makes
+/// the limits stricter).
+async fn take_back(state: &AppState, buckets: &[String]) {
+    for bucket in buckets {
+        if let Err(e) = state.shared.unhit(bucket).await {
+            tracing::warn!(error = %e, "a limit count could not be taken back");
+        }
+    }
 }
 
 /// The problem for a one-time code that did not check out (login, binding a key).
@@ -52,9 +146,9 @@ pub(crate) fn code_refused(check: OtpCheck) -> ApiResult<()> {
             "code",
             "no code is pending for this phone; request a new one",
         )),
-        OtpCheck::TooManyAttempts => Err(ApiError::RateLimited {
+        OtpCheck::TooManyAttempts { retry_after } => Err(ApiError::RateLimited {
             code: "too_many_attempts",
-            retry_after: 1,
+            retry_after: seconds(retry_after),
         }),
     }
 }
@@ -70,7 +164,11 @@ pub async fn resident(state: &AppState, login: Login, ip: &str) -> ApiResult<Tok
     rate_limit(state, &buckets, false).await?;
     let check = state
         .shared
-        .check_otp(&account, &keyed(state, "otp", &login.code))
+        .check_code(
+            &account,
+            &keyed(state, "otp", &login.code),
+            &guess_budget(state),
+        )
         .await?;
     code_refused(check)?;
     let txn = state.store.begin().await?;

@@ -127,3 +127,23 @@ async fn at_names_the_field_of_a_refusal() {
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["field"], "start");
 }
+
+#[actix_web::test]
+async fn a_failed_sms_send_is_503_sms_unavailable_with_retry_after() {
+    use crate::auth::code_sender::SendError;
+    for err in [
+        SendError::Refused(401),
+        SendError::Failed {
+            status: 500,
+            attempts: 3,
+        },
+        SendError::Unreachable {
+            kind: "timeout",
+            attempts: 3,
+        },
+    ] {
+        let (status, code, retry, _) = answer(err).await;
+        assert_eq!((status, code.as_str()), (503, "sms_unavailable"));
+        assert_eq!(retry.as_deref(), Some("10"));
+    }
+}

@@ -29,8 +29,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     request_body = OtpBody,
     responses(
         (status = 202, description = "The code is sent", body = OtpSent),
-        (status = 400, description = "`missing_field`, `invalid_field`, `invalid_phone`"),
-        (status = 429, description = "`rate_limited` (with `Retry-After`)"),
+        (status = 400, description = "`missing_field`, `invalid_field`, `invalid_phone` (not a PRC mobile number)"),
+        (status = 429, description = "`rate_limited`, `code_cool_down` (a code was sent less than `otp.cool_down_secs` ago) or `daily_limit` (per phone or per client in 24 h), with `Retry-After`"),
+        (status = 503, description = "`sms_unavailable`: the code could not be sent (no code was issued), with `Retry-After`"),
     )
 )]
 #[post("/v1/auth/otp")]
@@ -40,10 +41,12 @@ pub async fn otp(
     body: Json<OtpBody>,
 ) -> ApiResult<HttpResponse> {
     let phone: PhoneNumber = body.0.try_into()?;
-    login::send_code(&state, &phone, &client_ip(&req)).await?;
+    let sent = login::send_code(&state, &phone, &client_ip(&req)).await?;
     Ok(HttpResponse::Accepted().json(OtpSent {
         sent: true,
         expires_in: state.settings.otp.ttl_secs,
+        retry_after_secs: sent.retry_after_secs,
+        next_code_at: sent.next_code_at,
     }))
 }
 
@@ -54,7 +57,7 @@ pub async fn otp(
     responses(
         (status = 200, description = "Access and refresh tokens", body = Tokens),
         (status = 400, description = "`missing_field`, `invalid_phone`, `invalid_code`, `wrong_code` (with `attempts_left`), `code_expired`"),
-        (status = 429, description = "`rate_limited` or `too_many_attempts`"),
+        (status = 429, description = "`rate_limited`, or `too_many_attempts` (the phone's wrong-guess budget, per code lifetime and per day, is spent; with `Retry-After`)"),
     )
 )]
 #[post("/v1/auth/login")]

@@ -92,13 +92,26 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics, text exposition format.
+/// Prometheus metrics, text exposition format — on the public listener in development mode
+/// only; in production (or with `metrics_bind` set) this is 404 and the metrics are on the
+/// internal listener.
 #[utoipa::path(
     tag = "ops",
-    responses((status = 200, description = "Prometheus metrics (text exposition format 0.0.4)", content(("text/plain"))))
+    responses(
+        (status = 200, description = "Prometheus metrics (text exposition format 0.0.4)", content(("text/plain"))),
+        (status = 404, description = "Metrics are served on the internal listener (`metrics_bind`)"),
+    )
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.settings.metrics_listener().is_some() {
+        return no_such_route().await;
+    }
+    internal_metrics(state).await
+}
+
+/// `/metrics` on the internal listener (see [`crate::config::Settings::metrics_bind`]).
+pub async fn internal_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let text = state.metrics.render().map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{
-    IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
     StoredResponse, ThrottlePolicy, constant_time_eq,
 };
 
@@ -147,11 +147,114 @@ impl SharedState for MemoryState {
         *attempts_left = attempts_left.saturating_sub(1);
         if *attempts_left == 0 {
             map.remove(&key);
-            return Ok(OtpCheck::TooManyAttempts);
+            return Ok(OtpCheck::TooManyAttempts {
+                retry_after: Duration::ZERO,
+            });
         }
         Ok(OtpCheck::Wrong {
             attempts_left: *attempts_left,
         })
+    }
+
+    async fn check_code(
+        &self,
+        key: &str,
+        code_hash: &str,
+        budget: &GuessBudget,
+    ) -> Result<OtpCheck> {
+        let (otp, in_window, in_day) = (
+            format!("otp:{key}"),
+            format!("otpfail:{key}"),
+            format!("otpfail-day:{key}"),
+        );
+        let mut map = self.lock();
+        let now = Instant::now();
+        // The longest wait among the spent budgets, if any is spent.
+        let spent = |map: &mut HashMap<String, Entry>| -> Option<Duration> {
+            [(&in_window, budget.per_window), (&in_day, budget.per_day)]
+                .into_iter()
+                .filter_map(|(k, limit)| match Self::live(map, k) {
+                    Some(Entry {
+                        value: Value::Counter(n),
+                        expires,
+                    }) if *n >= limit => Some(expires.saturating_duration_since(now)),
+                    _ => None,
+                })
+                .max()
+        };
+        if let Some(retry_after) = spent(&mut map) {
+            map.remove(&otp);
+            return Ok(OtpCheck::TooManyAttempts { retry_after });
+        }
+        let code_left = match Self::live(&mut map, &otp) {
+            Some(Entry {
+                value:
+                    Value::Otp {
+                        code_hash: stored,
+                        attempts_left,
+                    },
+                ..
+            }) => {
+                if constant_time_eq(stored, code_hash) {
+                    map.remove(&otp);
+                    return Ok(OtpCheck::Ok);
+                }
+                *attempts_left = attempts_left.saturating_sub(1);
+                *attempts_left
+            }
+            _ => return Ok(OtpCheck::Absent),
+        };
+        let mut phone_left = u32::MAX;
+        for (k, limit, window) in [
+            (&in_window, budget.per_window, budget.window),
+            (&in_day, budget.per_day, GuessBudget::DAY),
+        ] {
+            let n = match Self::live(&mut map, k) {
+                Some(Entry {
+                    value: Value::Counter(n),
+                    ..
+                }) => {
+                    *n = n.saturating_add(1);
+                    *n
+                }
+                _ => {
+                    self.insert(&mut map, k, Value::Counter(1), window);
+                    1
+                }
+            };
+            phone_left = phone_left.min(limit.saturating_sub(n));
+        }
+        if let Some(retry_after) = spent(&mut map) {
+            map.remove(&otp);
+            return Ok(OtpCheck::TooManyAttempts { retry_after });
+        }
+        if code_left == 0 {
+            map.remove(&otp);
+            return Ok(OtpCheck::TooManyAttempts {
+                retry_after: Duration::ZERO,
+            });
+        }
+        Ok(OtpCheck::Wrong {
+            attempts_left: code_left.min(phone_left),
+        })
+    }
+
+    async fn delete_otp(&self, key: &str) -> Result<()> {
+        self.lock().remove(&format!("otp:{key}"));
+        Ok(())
+    }
+
+    async fn unhit(&self, bucket: &str) -> Result<()> {
+        let key = format!("rl:{bucket}");
+        let mut map = self.lock();
+        if let Some(Entry {
+            value: Value::Counter(n),
+            ..
+        }) = Self::live(&mut map, &key)
+        {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
     }
 
     async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {

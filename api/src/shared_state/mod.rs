@@ -52,8 +52,29 @@ pub enum OtpCheck {
     },
     /// No code is pending (never sent, expired, or consumed).
     Absent,
-    /// The last allowed guess was wrong; the code is void.
-    TooManyAttempts,
+    /// The last allowed guess was wrong, or the phone's guess budget is spent; the code is void.
+    TooManyAttempts {
+        /// When the spent budget frees up again (zero when only the code's own attempts are
+        /// spent: a new code may be asked for).
+        retry_after: Duration,
+    },
+}
+
+/// How many wrong guesses one phone may make, whatever the number of codes sent to it (issue 12
+/// item 2): a resend does not reset these counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuessBudget {
+    /// Wrong guesses allowed within `window`.
+    pub per_window: u32,
+    /// The window opened by the first wrong guess (a code's lifetime).
+    pub window: Duration,
+    /// Wrong guesses allowed within [`GuessBudget::DAY`].
+    pub per_day: u32,
+}
+
+impl GuessBudget {
+    /// The daily window: 24 hours from the first wrong guess counted.
+    pub const DAY: Duration = Duration::from_secs(24 * 3600);
 }
 
 /// The outcome of a rate-limit hit.
@@ -208,6 +229,24 @@ pub trait SharedState: Send + Sync + 'static {
 
     /// Checks a guess; a right guess consumes the code, the last wrong one voids it.
     async fn check_otp(&self, key: &str, code_hash: &str) -> Result<OtpCheck>;
+
+    /// Checks a guess at a phone's login code against the phone's [`GuessBudget`] as well as
+    /// the code's own attempts, in one atomic step: every wrong guess counts against the budget,
+    /// kept apart from the code so that a new code does not reset it. While the budget is spent
+    /// every guess (right or wrong) is `TooManyAttempts` and the pending code is void.
+    async fn check_code(
+        &self,
+        key: &str,
+        code_hash: &str,
+        budget: &GuessBudget,
+    ) -> Result<OtpCheck>;
+
+    /// Removes any pending code of `key` (a code that could not be delivered).
+    async fn delete_otp(&self, key: &str) -> Result<()>;
+
+    /// Takes back one hit counted in `bucket` by [`SharedState::hit`] (e.g. for a request that
+    /// turned out to have no effect), keeping its window; nothing when the bucket is empty.
+    async fn unhit(&self, bucket: &str) -> Result<()>;
 
     /// Counts one hit in `bucket` within a fixed window of `window`; more than `limit` hits in
     /// the window are limited.

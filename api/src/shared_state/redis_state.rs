@@ -8,7 +8,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::{
-    IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
+    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
     SharedStateError, StoredResponse, ThrottlePolicy, wall_millis,
 };
 
@@ -31,6 +31,44 @@ if h == ARGV[1] then redis.call('DEL', KEYS[1]) return -1 end
 local left = redis.call('HINCRBY', KEYS[1], 'left', -1)
 if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end
 return left
+";
+
+/// A guess at a phone's code against its budget. KEYS: the code, wrong guesses in the window,
+/// wrong guesses today; ARGV: the hash, per window, window ms, per day, day ms. Returns
+/// {outcome, n}: {0, 0} absent, {-1, 0} ok (consumed), {-2, ms} too many (voided; ms until the
+/// spent budget frees up), {1, n} wrong with n guesses left.
+const CHECK_CODE: &str = r"
+local function used(k) return tonumber(redis.call('GET', k) or '0') end
+local function wait(k) local t = redis.call('PTTL', k) if t < 0 then return 0 end return t end
+local pw, pd = tonumber(ARGV[2]), tonumber(ARGV[4])
+local function spent(w, d)
+  local r = -1
+  if w >= pw then r = math.max(r, wait(KEYS[2])) end
+  if d >= pd then r = math.max(r, wait(KEYS[3])) end
+  return r
+end
+local r = spent(used(KEYS[2]), used(KEYS[3]))
+if r >= 0 then redis.call('DEL', KEYS[1]) return {-2, r} end
+local h = redis.call('HGET', KEYS[1], 'h')
+if not h then return {0, 0} end
+if h == ARGV[1] then redis.call('DEL', KEYS[1]) return {-1, 0} end
+local w = redis.call('INCR', KEYS[2])
+if w == 1 or redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+local d = redis.call('INCR', KEYS[3])
+if d == 1 or redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], ARGV[5]) end
+local left = redis.call('HINCRBY', KEYS[1], 'left', -1)
+r = spent(w, d)
+if r >= 0 then redis.call('DEL', KEYS[1]) return {-2, r} end
+if left <= 0 then redis.call('DEL', KEYS[1]) return {-2, 0} end
+return {1, math.min(left, pw - w, pd - d)}
+";
+
+/// Takes back one hit of a counter, keeping its TTL.
+const UNHIT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
 ";
 
 /// Fixed window over each key of KEYS: returns {count, milliseconds left in the window} for each,
@@ -88,6 +126,8 @@ pub struct RedisState {
     prefix: String,
     put_otp: Script,
     check_otp: Script,
+    check_code: Script,
+    unhit: Script,
     hit: Script,
     idempotency_begin: Script,
     throttle_fail: Script,
@@ -121,6 +161,8 @@ impl RedisState {
             prefix: prefix.to_owned(),
             put_otp: Script::new(PUT_OTP),
             check_otp: Script::new(CHECK_OTP),
+            check_code: Script::new(CHECK_CODE),
+            unhit: Script::new(UNHIT),
             hit: Script::new(HIT),
             idempotency_begin: Script::new(IDEMPOTENCY_BEGIN),
             throttle_fail: Script::new(THROTTLE_FAIL),
@@ -180,7 +222,9 @@ impl SharedState for RedisState {
         Ok(match outcome {
             0 => OtpCheck::Absent,
             -1 => OtpCheck::Ok,
-            -2 => OtpCheck::TooManyAttempts,
+            -2 => OtpCheck::TooManyAttempts {
+                retry_after: Duration::ZERO,
+            },
             n if n > 0 => OtpCheck::Wrong {
                 attempts_left: u32::try_from(n).unwrap_or(u32::MAX),
             },
@@ -190,6 +234,60 @@ impl SharedState for RedisState {
                 )));
             }
         })
+    }
+
+    async fn check_code(
+        &self,
+        key: &str,
+        code_hash: &str,
+        budget: &GuessBudget,
+    ) -> Result<OtpCheck> {
+        let mut conn = self.conn.clone();
+        let (outcome, n): (i64, i64) = self
+            .check_code
+            .key(self.key("otp", key))
+            .key(self.key("otpfail", key))
+            .key(self.key("otpfail-day", key))
+            .arg(code_hash)
+            .arg(budget.per_window.max(1))
+            .arg(millis(budget.window))
+            .arg(budget.per_day.max(1))
+            .arg(millis(GuessBudget::DAY))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match outcome {
+            0 => OtpCheck::Absent,
+            -1 => OtpCheck::Ok,
+            -2 => OtpCheck::TooManyAttempts {
+                retry_after: Duration::from_millis(u64::try_from(n).unwrap_or(0)),
+            },
+            1 => OtpCheck::Wrong {
+                attempts_left: u32::try_from(n).unwrap_or(0),
+            },
+            other => {
+                return Err(SharedStateError::Corrupt(format!(
+                    "code check answered {other}"
+                )));
+            }
+        })
+    }
+
+    async fn delete_otp(&self, key: &str) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.del(self.key("otp", key)).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn unhit(&self, bucket: &str) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .unhit
+            .key(self.key("rl", bucket))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {

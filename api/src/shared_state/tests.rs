@@ -55,7 +55,9 @@ async fn wrong_codes_count_down_and_the_last_voids_the_code() {
         );
         assert_eq!(
             s.check_otp("p2", "wrong").await.unwrap(),
-            OtpCheck::TooManyAttempts,
+            OtpCheck::TooManyAttempts {
+                retry_after: Duration::ZERO
+            },
             "{}",
             s.kind()
         );
@@ -343,5 +345,175 @@ async fn a_mirrored_epoch_only_rises() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(s.epoch_get("staff:2").await.unwrap(), None, "it expires");
+    }
+}
+
+const BUDGET: GuessBudget = GuessBudget {
+    per_window: 3,
+    window: MINUTE,
+    per_day: 5,
+};
+
+#[tokio::test]
+async fn a_resend_does_not_reset_the_phones_guess_budget() {
+    for s in states() {
+        s.put_otp("g1", "first", MINUTE, 3).await.unwrap();
+        assert_eq!(
+            s.check_code("g1", "x", &BUDGET).await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 2 },
+            "{}",
+            s.kind()
+        );
+        assert_eq!(
+            s.check_code("g1", "y", &BUDGET).await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 1 }
+        );
+        // A new code: the phone has one guess left in this window, not three.
+        s.put_otp("g1", "second", MINUTE, 3).await.unwrap();
+        assert!(
+            matches!(
+                s.check_code("g1", "z", &BUDGET).await.unwrap(),
+                OtpCheck::TooManyAttempts { retry_after } if retry_after > Duration::from_secs(50)
+            ),
+            "{}",
+            s.kind()
+        );
+        // The budget is spent: even the right code of a fresh send is refused until the window ends.
+        s.put_otp("g1", "third", MINUTE, 3).await.unwrap();
+        match s.check_code("g1", "third", &BUDGET).await.unwrap() {
+            OtpCheck::TooManyAttempts { retry_after } => assert!(
+                retry_after > Duration::from_secs(50) && retry_after <= MINUTE,
+                "{}: {retry_after:?}",
+                s.kind()
+            ),
+            other => panic!("{}: {other:?}", s.kind()),
+        }
+        assert_eq!(
+            s.check_otp("g1", "third").await.unwrap(),
+            OtpCheck::Absent,
+            "the refused code is void"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_daily_guess_budget_holds_across_windows() {
+    let budget = GuessBudget {
+        per_window: 2,
+        window: Duration::from_millis(100),
+        per_day: 3,
+    };
+    for s in states() {
+        s.put_otp("g2", "right", MINUTE, 10).await.unwrap();
+        assert_eq!(
+            s.check_code("g2", "a", &budget).await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 1 }
+        );
+        assert!(matches!(
+            s.check_code("g2", "b", &budget).await.unwrap(),
+            OtpCheck::TooManyAttempts { .. }
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // A new window, but one guess left today.
+        s.put_otp("g2", "right", MINUTE, 10).await.unwrap();
+        assert!(
+            matches!(
+                s.check_code("g2", "c", &budget).await.unwrap(),
+                OtpCheck::TooManyAttempts { retry_after } if retry_after > Duration::from_secs(23 * 3600)
+            ),
+            "{}",
+            s.kind()
+        );
+        s.put_otp("g2", "right", MINUTE, 10).await.unwrap();
+        assert!(
+            matches!(
+                s.check_code("g2", "right", &budget).await.unwrap(),
+                OtpCheck::TooManyAttempts { .. }
+            ),
+            "{}",
+            s.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_right_code_within_the_budget_is_accepted_and_absent_codes_cost_nothing() {
+    for s in states() {
+        assert_eq!(
+            s.check_code("g3", "a", &BUDGET).await.unwrap(),
+            OtpCheck::Absent
+        );
+        s.put_otp("g3", "right", MINUTE, 3).await.unwrap();
+        assert_eq!(
+            s.check_code("g3", "wrong", &BUDGET).await.unwrap(),
+            OtpCheck::Wrong { attempts_left: 2 }
+        );
+        assert_eq!(
+            s.check_code("g3", "right", &BUDGET).await.unwrap(),
+            OtpCheck::Ok,
+            "{}",
+            s.kind()
+        );
+        s.put_otp("g3", "gone", MINUTE, 3).await.unwrap();
+        s.delete_otp("g3").await.unwrap();
+        assert_eq!(
+            s.check_code("g3", "gone", &BUDGET).await.unwrap(),
+            OtpCheck::Absent,
+            "{}",
+            s.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_guesses_never_exceed_the_budget() {
+    for s in states() {
+        s.put_otp("g4", "right", MINUTE, 100).await.unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let s = Arc::clone(&s);
+                tokio::spawn(async move {
+                    s.check_code("g4", &format!("wrong{i}"), &BUDGET)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut wrong = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), OtpCheck::Wrong { .. }) {
+                wrong += 1;
+            }
+        }
+        // Three guesses counted: two answered `Wrong`, the third spent the budget.
+        assert_eq!(wrong, 2, "{}", s.kind());
+    }
+}
+
+#[tokio::test]
+async fn an_unhit_takes_back_one_hit_and_keeps_the_window() {
+    for s in states() {
+        assert!(matches!(
+            s.hit("u:1", 1, MINUTE).await.unwrap(),
+            RateDecision::Allowed { .. }
+        ));
+        s.unhit("u:1").await.unwrap();
+        assert!(
+            matches!(
+                s.hit("u:1", 1, MINUTE).await.unwrap(),
+                RateDecision::Allowed { .. }
+            ),
+            "{}",
+            s.kind()
+        );
+        assert!(matches!(
+            s.hit("u:1", 1, MINUTE).await.unwrap(),
+            RateDecision::Limited { .. }
+        ));
+        s.unhit("never").await.unwrap();
+        assert!(matches!(
+            s.hit("never", 1, MINUTE).await.unwrap(),
+            RateDecision::Allowed { remaining: 0 }
+        ));
     }
 }

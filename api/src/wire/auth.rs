@@ -34,6 +34,11 @@ pub struct OtpSent {
     pub sent: bool,
     /// Seconds the code stays valid.
     pub expires_in: u64,
+    /// Seconds until another code may be asked for (earlier is 429 `code_cool_down`).
+    #[schema(example = 60)]
+    pub retry_after_secs: u64,
+    /// When another code may be asked for (RFC 3339).
+    pub next_code_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `POST /v1/auth/login`: `{phone, code}`.

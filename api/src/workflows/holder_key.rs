@@ -11,7 +11,7 @@ use chrono::Utc;
 use rand_core::{OsRng, RngCore};
 use serde_json::json;
 
-use crate::auth::login::code_refused;
+use crate::auth::login::{code_refused, guess_budget};
 use crate::auth::session::keyed;
 use crate::error::{ApiError, ApiResult};
 use crate::issuance;
@@ -90,7 +90,11 @@ pub async fn bind(
     let account = keyed(state, "phone", phone);
     let check = state
         .shared
-        .check_otp(&account, &keyed(state, "otp", &binding.code))
+        .check_code(
+            &account,
+            &keyed(state, "otp", &binding.code),
+            &guess_budget(state),
+        )
         .await?;
     code_refused(check)?;
     let now = Utc::now();
