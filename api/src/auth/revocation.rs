@@ -130,3 +130,53 @@ pub async fn publish_from_cli(
         .await
         .is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared_state::RedisState;
+
+    #[tokio::test]
+    async fn with_the_shared_store_down_the_epoch_is_read_from_the_database() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let txn = store.begin().await.unwrap();
+        revocations::bump(&txn, "staff:1", Utc::now())
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        // Nothing listens on port 1: every call fails as `Unavailable`.
+        let down = RedisState::connect("redis://127.0.0.1:1", "epermit:test:").unwrap();
+        let epochs = Revocations::new(Duration::ZERO, Duration::from_secs(60), true);
+        assert_eq!(
+            epochs.current(&down, &store, "staff:1").await.unwrap(),
+            1,
+            "not 0: a revocation is never forgotten because Redis is away"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_remembered_epoch_is_trusted_only_for_the_check_interval() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let local = crate::shared_state::MemoryState::default();
+        let epochs = Revocations::new(Duration::from_millis(200), Duration::from_secs(60), false);
+        assert_eq!(
+            epochs.current(&local, &store, "resident:7").await.unwrap(),
+            0
+        );
+        let txn = store.begin().await.unwrap();
+        revocations::bump(&txn, "resident:7", Utc::now())
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(
+            epochs.current(&local, &store, "resident:7").await.unwrap(),
+            0,
+            "remembered"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(
+            epochs.current(&local, &store, "resident:7").await.unwrap(),
+            1
+        );
+    }
+}
