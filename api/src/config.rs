@@ -128,6 +128,9 @@ pub struct RateLimits {
     pub login: Limit,
     /// `POST /v1/verify` (default 120 per IP, 600 per verifier).
     pub verify: Limit,
+    /// `PUT /v1/me` per resident account and hour (default 10;
+    /// `EPERMIT_RATE_LIMITS__PROFILE_PER_HOUR`).
+    pub profile_per_hour: u32,
 }
 
 /// Staff lock-out after repeated failed logins.
@@ -195,6 +198,7 @@ impl Default for RateLimits {
                 per_ip: 120,
                 per_account: 600,
             },
+            profile_per_hour: 10,
         }
     }
 }
@@ -385,6 +389,9 @@ impl Settings {
                 "status_shard_entries",
                 "must be a multiple of 4 from 1024 to 65536",
             ));
+        }
+        if self.rate_limits.profile_per_hour == 0 {
+            return Err(("rate_limits.profile_per_hour", "must be greater than 0"));
         }
         let positive: [(&'static str, u64); 13] = [
             ("otp.ttl_secs", self.otp.ttl_secs),

@@ -10,6 +10,7 @@ pub mod me;
 pub mod ops;
 pub mod permits;
 pub mod residences;
+pub mod residents;
 
 use actix_web::HttpRequest;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -31,5 +32,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .configure(applications::configure)
         .configure(permits::configure)
         .configure(lists::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(residents::configure);
 }

@@ -127,13 +127,15 @@ pub async fn find_or_create_by_id_number<C: ConnectionTrait>(
     found(find_by_id_number(db, id_number).await?, "resident")
 }
 
-/// Why [`set_profile`] refused a change. None of these names the value involved.
+/// Why [`set_profile`] refused a change. None of these names the value involved, and none says
+/// anything about another person.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// Another account holds the ID number: a resident with a phone, or an imported record whose
-    /// name is not the one given (a claim must match what the legacy system holds).
-    #[error("the ID number belongs to another account")]
-    IdNumberTaken,
+    /// The ID number cannot be used on this account: another account or an imported record
+    /// holds it. The answer is the same whoever holds it; an officer resolves it at a counter
+    /// ([`assign_id_number`]).
+    #[error("the ID number cannot be used on this account")]
+    IdNumberUnavailable,
     /// The account already has a different ID number; only an officer corrects it.
     #[error("the ID number is fixed once set")]
     IdNumberFixed,
@@ -157,16 +159,15 @@ impl From<DbErr> for ProfileError {
 ///   again in the update itself, so two concurrent first settings cannot both win).
 /// - The name may be corrected until the resident's first application, then
 ///   [`ProfileError::NameFixed`].
-/// - When an imported resident (no phone) holds this ID number *under this name*, this resident
-///   claims it: the imported registrations, applications and permits move over and the imported
-///   row goes; [`SetProfile::claimed_import`] says so. Any other holder is
-///   [`ProfileError::IdNumberTaken`].
+/// - An ID number held by any other row — a phone account or an imported record, under any
+///   name — is [`ProfileError::IdNumberUnavailable`]: imported records are never claimed by a
+///   phone that names them (name and ID number are no secrets); an officer assigns them.
 pub async fn set_profile<C: ConnectionTrait>(
     db: &C,
     id: i64,
     name: &str,
     id_number: &str,
-) -> std::result::Result<SetProfile, ProfileError> {
+) -> std::result::Result<Model, ProfileError> {
     let me = get(db, id).await?;
     if me
         .id_number
@@ -178,30 +179,11 @@ pub async fn set_profile<C: ConnectionTrait>(
     if me.name.as_deref().is_some_and(|held| held != name) && has_applied(db, id).await? {
         return Err(ProfileError::NameFixed);
     }
-    let mut claimed_import = false;
-    if let Some(other) = find_by_id_number(db, id_number).await?
-        && other.id != id
+    if find_by_id_number(db, id_number)
+        .await?
+        .is_some_and(|other| other.id != id)
     {
-        if other.phone.is_some() || other.name.as_deref() != Some(name) {
-            return Err(ProfileError::IdNumberTaken);
-        }
-        super::residences::Entity::update_many()
-            .col_expr(super::residences::Column::ResidentId, Expr::value(id))
-            .filter(super::residences::Column::ResidentId.eq(other.id))
-            .exec(db)
-            .await?;
-        super::applications::Entity::update_many()
-            .col_expr(super::applications::Column::ResidentId, Expr::value(id))
-            .filter(super::applications::Column::ResidentId.eq(other.id))
-            .exec(db)
-            .await?;
-        super::permits::Entity::update_many()
-            .col_expr(super::permits::Column::ResidentId, Expr::value(id))
-            .filter(super::permits::Column::ResidentId.eq(other.id))
-            .exec(db)
-            .await?;
-        Entity::delete_by_id(other.id).exec(db).await?;
-        claimed_import = true;
+        return Err(ProfileError::IdNumberUnavailable);
     }
     let result = Entity::update_many()
         .col_expr(Column::Name, Expr::value(name))
@@ -214,24 +196,161 @@ pub async fn set_profile<C: ConnectionTrait>(
                 .add(Column::IdNumber.eq(id_number)),
         )
         .exec(db)
-        .await?;
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => ProfileError::IdNumberUnavailable,
+            e => ProfileError::Store(e),
+        })?;
     if result.rows_affected == 0 {
         // The row exists (read above): a concurrent request set another ID number first.
         return Err(ProfileError::IdNumberFixed);
     }
-    Ok(SetProfile {
+    Ok(get(db, id).await?)
+}
+
+/// Why [`assign_id_number`] or [`release_id_number`] refused (answers to an officer, who may
+/// learn which account holds a number).
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    /// The target is an imported record, not a phone account.
+    #[error("the resident is an imported record without a phone")]
+    NotAnAccount,
+    /// The account holds another ID number: release it first.
+    #[error("the account holds another ID number")]
+    OtherIdNumber,
+    /// Another phone account holds the ID number: release it there first.
+    #[error("the ID number is held by account {0}")]
+    HeldByAccount(i64),
+    /// The account has applied: its file and credential carry the ID number.
+    #[error("the account has applied under this ID number")]
+    InUse,
+    /// The account has no ID number to release.
+    #[error("the account has no ID number")]
+    NoIdNumber,
+    /// The database failed (or the resident is gone).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DbErr> for AssignError {
+    fn from(err: DbErr) -> Self {
+        AssignError::Store(err.into())
+    }
+}
+
+/// What [`assign_id_number`] did.
+#[derive(Debug)]
+pub struct Assigned {
+    /// The account as now stored.
+    pub resident: Model,
+    /// The imported record whose history (registrations, applications, permits) moved to the
+    /// account and which is gone now, if one held the ID number.
+    pub merged_record: Option<i64>,
+}
+
+/// An officer assigns `id_number` (with the `name` on the ID card) to the phone account `id`.
+/// When an imported record (no phone) holds the number, its registrations, applications and
+/// permits move to the account and the record goes. Another phone account holding it is
+/// [`AssignError::HeldByAccount`]; an account with another number, [`AssignError::OtherIdNumber`].
+pub async fn assign_id_number<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    name: &str,
+    id_number: &str,
+) -> std::result::Result<Assigned, AssignError> {
+    let me = get(db, id).await?;
+    if me.phone.is_none() {
+        return Err(AssignError::NotAnAccount);
+    }
+    if me
+        .id_number
+        .as_deref()
+        .is_some_and(|held| held != id_number)
+    {
+        return Err(AssignError::OtherIdNumber);
+    }
+    let mut merged_record = None;
+    if let Some(other) = find_by_id_number(db, id_number).await?
+        && other.id != id
+    {
+        if other.phone.is_some() {
+            return Err(AssignError::HeldByAccount(other.id));
+        }
+        move_history(db, other.id, id).await?;
+        Entity::delete_by_id(other.id).exec(db).await?;
+        merged_record = Some(other.id);
+    }
+    Entity::update_many()
+        .col_expr(Column::Name, Expr::value(name))
+        .col_expr(Column::IdNumber, Expr::value(id_number))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(Assigned {
         resident: get(db, id).await?,
-        claimed_import,
+        merged_record,
     })
 }
 
-/// What [`set_profile`] did.
-#[derive(Debug)]
-pub struct SetProfile {
-    /// The resident as now stored.
-    pub resident: Model,
-    /// Whether an imported record was claimed (its history now belongs to this resident).
-    pub claimed_import: bool,
+/// An officer releases the ID number of account `id` (a wrong one, or one that belongs to
+/// someone else): the account keeps its phone and name; the number is free to be assigned. An
+/// account that has applied is [`AssignError::InUse`] (its file names the number). Returns the
+/// released number.
+pub async fn release_id_number<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> std::result::Result<String, AssignError> {
+    let me = get(db, id).await?;
+    if me.phone.is_none() {
+        return Err(AssignError::NotAnAccount);
+    }
+    let Some(held) = me.id_number else {
+        return Err(AssignError::NoIdNumber);
+    };
+    if has_applied(db, id).await? {
+        return Err(AssignError::InUse);
+    }
+    Entity::update_many()
+        .col_expr(Column::IdNumber, Expr::value(Option::<String>::None))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(held)
+}
+
+/// Moves the registrations, applications and permits of resident `from` to resident `to`.
+async fn move_history<C: ConnectionTrait>(db: &C, from: i64, to: i64) -> Result<()> {
+    super::residences::Entity::update_many()
+        .col_expr(super::residences::Column::ResidentId, Expr::value(to))
+        .filter(super::residences::Column::ResidentId.eq(from))
+        .exec(db)
+        .await?;
+    super::applications::Entity::update_many()
+        .col_expr(super::applications::Column::ResidentId, Expr::value(to))
+        .filter(super::applications::Column::ResidentId.eq(from))
+        .exec(db)
+        .await?;
+    super::permits::Entity::update_many()
+        .col_expr(super::permits::Column::ResidentId, Expr::value(to))
+        .filter(super::permits::Column::ResidentId.eq(from))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The districts (codes) where any of `ids` has a registration: the districts an identity
+/// question about them concerns.
+pub async fn districts_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i32>> {
+    let rows = super::residences::Entity::find()
+        .filter(super::residences::Column::ResidentId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut districts: Vec<i32> = rows.into_iter().map(|r| r.district).collect();
+    districts.sort_unstable();
+    districts.dedup();
+    Ok(districts)
 }
 
 /// Whether resident `id` has submitted any application.

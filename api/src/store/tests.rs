@@ -11,7 +11,7 @@ use super::applications::{self, Basis, Decision};
 use super::audit::{self, AuditError, NewEntry};
 use super::permits::{self, NewPermit};
 use super::residences::{self, DistrictFilter, NewResidence, Source, Status as ResidenceStatus};
-use super::residents::ProfileError;
+use super::residents::{AssignError, ProfileError};
 use super::staff::{self, NewStaff, Role};
 use super::{Store, StoreError, evidence, lists, refresh_tokens, residents, signing_keys};
 
@@ -366,7 +366,7 @@ async fn a_taken_phone_is_a_conflict_and_find_or_create_is_idempotent() {
 }
 
 #[tokio::test]
-async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_name() {
+async fn an_id_number_held_elsewhere_is_refused_alike_and_an_officer_assigns_an_imported_one() {
     for db in databases().await {
         let conn = db.store.conn();
         let a = residents::find_or_create_by_phone(conn, "13800000005")
@@ -381,9 +381,9 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
         let err = residents::set_profile(conn, b.id, "李四", "33070219900101123X")
             .await
             .unwrap_err();
-        assert!(matches!(err, ProfileError::IdNumberTaken), "{err:?}");
+        assert!(matches!(err, ProfileError::IdNumberUnavailable), "{err:?}");
 
-        // Imported by ID number, then claimed on the resident's first profile update.
+        // Imported by ID number: naming it, even under its imported name, claims nothing.
         let imported = residents::find_or_create_by_id_number(conn, "330702199202021234", "王五")
             .await
             .unwrap();
@@ -405,28 +405,45 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
             !residences::import(conn, registration).await.unwrap(),
             "a re-import changes nothing"
         );
-        let err = residents::set_profile(conn, b.id, "王六", "330702199202021234")
+        for name in ["王六", "王五"] {
+            let err = residents::set_profile(conn, b.id, name, "330702199202021234")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ProfileError::IdNumberUnavailable),
+                "one answer under any name: {err:?}"
+            );
+        }
+        assert!(
+            residences::list_by_resident(conn, b.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // At the counter: the phone account holding another's number is refused, the imported
+        // record merges into b.
+        let err = residents::assign_id_number(conn, b.id, "张三", "33070219900101123X")
             .await
             .unwrap_err();
         assert!(
-            matches!(err, ProfileError::IdNumberTaken),
-            "a claim needs the imported name: {err:?}"
+            matches!(err, AssignError::HeldByAccount(id) if id == a.id),
+            "{err:?}"
         );
-        let claimed = residents::set_profile(conn, b.id, "王五", "330702199202021234")
+        let assigned = residents::assign_id_number(conn, b.id, "王五", "330702199202021234")
             .await
             .unwrap();
-        assert_eq!((claimed.resident.id, claimed.claimed_import), (b.id, true));
+        assert_eq!(
+            (assigned.resident.id, assigned.merged_record),
+            (b.id, Some(imported.id))
+        );
         let err = residents::set_profile(conn, b.id, "王五", "33070219900101123X")
             .await
             .unwrap_err();
         assert!(matches!(err, ProfileError::IdNumberFixed), "{err:?}");
-        let again = residents::set_profile(conn, b.id, "王五", "330702199202021234")
+        residents::set_profile(conn, b.id, "王五", "330702199202021234")
             .await
-            .unwrap();
-        assert!(
-            !again.claimed_import,
-            "repeating the stored values is a no-op"
-        );
+            .expect("repeating the stored values is a no-op");
         assert_eq!(
             residences::list_by_resident(conn, b.id)
                 .await
@@ -439,6 +456,17 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
                 .await
                 .unwrap()
                 .is_some_and(|r| r.id == b.id)
+        );
+        // Released, the number is free again.
+        assert_eq!(
+            residents::release_id_number(conn, a.id).await.unwrap(),
+            "33070219900101123X"
+        );
+        assert!(
+            residents::find_by_id_number(conn, "33070219900101123X")
+                .await
+                .unwrap()
+                .is_none()
         );
         db.cleanup().await;
     }

@@ -7,6 +7,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod docs;
+mod identity;
 mod import;
 mod keys;
 mod lifecycle;
