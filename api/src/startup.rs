@@ -34,6 +34,9 @@ pub enum StartError {
     /// The keys could not be read or generated.
     #[error("keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
+    /// The data key could not be read, generated or used to seal older rows.
+    #[error("data key: {0}")]
+    Sealing(#[from] crate::sealing::SealError),
     /// The JWT key is unusable.
     #[error("token keys: {0}")]
     Token(#[from] crate::auth::jwt::TokenError),
@@ -163,6 +166,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         None => Arc::new(MemoryState::default()),
     };
     let keys = KeyRing::open(&settings.data_dir, &store).await?;
+    let sealer = crate::sealing::open(&settings.data_dir, &store).await?;
+    let store = store.with_sealer(Arc::new(sealer));
     let jwt = JwtKeys::new(keys.jwt())?;
     let sender = Arc::new(OutboxSender::new(&settings.data_dir));
     let pepper = derive_pepper(&keys)?;

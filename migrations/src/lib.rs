@@ -14,6 +14,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_initial;
 mod m20261201_000001_status_shards;
+mod m20261202_000004_sealed_at_rest;
 
 /// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
 /// the current schema, `Migrator::down(db, None)` removes it again.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_initial::Migration),
             Box::new(m20261201_000001_status_shards::Migration),
+            Box::new(m20261202_000004_sealed_at_rest::Migration),
         ]
     }
 }

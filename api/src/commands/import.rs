@@ -5,8 +5,8 @@
 //! end` (in any order; `end` may be empty for a registration still open). Each row is checked —
 //! GB 11643 ID number, a Jinhua district, `YYYY-MM-DD` dates not after today, `end` ≥ `start` —
 //! and then stored as a *confirmed* registration with source `imported` for the resident with that
-//! ID number (created when absent). Rows are keyed by
-//! `sha256_hex("<id_number>|<district>|<start>")`, so running the same file twice imports nothing
+//! ID number (created when absent). Rows are keyed by a keyed hash of
+//! `<id_number>|<district>|<start>` ([`residences::import_key`]), so running the same file twice imports nothing
 //! the second time. One transaction per batch of [`BATCH_ROWS`] rows, each ending with one audit
 //! entry.
 //!
@@ -28,7 +28,7 @@ use crate::commands::operator::with_store;
 use crate::commands::{Outcome, exit};
 use crate::domain::IdNumber;
 use crate::store::residences::{self, NewResidence, Source, Status};
-use crate::store::{Store, StoreError, audit, residents, sha256_hex};
+use crate::store::{Store, StoreError, audit, residents};
 
 /// The progress bar [`import_residences`] advances (re-exported so callers need not depend on
 /// `indicatif`; `Progress::hidden()` for none).
@@ -156,15 +156,16 @@ async fn store_batch(store: &Store, batch: &[Row], report: &mut Report) -> Resul
     if batch.is_empty() {
         return Ok(());
     }
+    let sealer = store.sealer()?;
     let txn = store.begin().await?;
     let now = Utc::now();
     let (mut imported, mut present) = (0u64, 0u64);
     for row in batch {
         let resident =
-            residents::find_or_create_by_id_number(&txn, row.id_number.expose(), &row.name).await?;
+            residents::find_or_create_by_id_number(&txn, sealer, row.id_number.expose(), &row.name)
+                .await?;
         let district = i32::from(row.district);
-        let key =
-            sha256_hex(format!("{}|{}|{}", row.id_number.expose(), district, row.start).as_bytes());
+        let key = residences::import_key(sealer, row.id_number.expose(), district, row.start);
         let new = NewResidence {
             resident_id: resident.id,
             district,

@@ -25,10 +25,17 @@ where
     };
     actix_web::rt::System::new().block_on(async move {
         use secrecy::ExposeSecret;
-        match Store::connect(settings.database_url().expose_secret()).await {
+        let store = match Store::connect(settings.database_url().expose_secret()).await {
+            Ok(store) => crate::sealing::open(&settings.data_dir, &store)
+                .await
+                .map(|sealer| store.with_sealer(std::sync::Arc::new(sealer)))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("database: {e}")),
+        };
+        match store {
             Ok(store) => f(settings, store).await,
             Err(e) => {
-                eprintln!("epermit: database: {e}");
+                eprintln!("epermit: {e}");
                 Outcome {
                     json: Some(json!({ "error": "database_unavailable" })),
                     code: exit::IO,
@@ -77,10 +84,13 @@ pub fn resident_token(config: Option<&Path>, phone: &str) -> Outcome {
                 .await
                 .map_err(|e| e.to_string())?;
             let jwt = crate::auth::jwt::JwtKeys::new(ring.jwt()).map_err(|e| e.to_string())?;
-            let resident =
-                crate::store::residents::find_or_create_by_phone(store.conn(), phone.expose())
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let resident = crate::store::residents::find_or_create_by_phone(
+                store.conn(),
+                store.sealer().map_err(|e| e.to_string())?,
+                phone.expose(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             let principal = crate::auth::jwt::Principal {
                 subject: crate::auth::jwt::Subject::Resident(resident.id),
                 role: crate::auth::jwt::Role::Resident,

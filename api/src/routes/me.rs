@@ -55,6 +55,7 @@ pub async fn put_me(
 )]
 #[get("/v1/me")]
 pub async fn get_me(auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<ProfileView>> {
-    let resident = residents::get(state.store.conn(), auth.resident()?).await?;
+    let resident =
+        residents::get_open(state.store.conn(), state.store.sealer()?, auth.resident()?).await?;
     Ok(web::Json((&resident).into()))
 }

@@ -73,10 +73,12 @@ pub async fn limit(state: &AppState, resident: i64) -> ApiResult<()> {
 
 /// Sets the resident's name and ID number; repeating the stored values is a no-op (409
 /// `id_number_unavailable`, `id_number_fixed`, `name_fixed` as the rules refuse).
-pub async fn set(store: &Store, resident: i64, profile: Profile) -> ApiResult<residents::Model> {
+pub async fn set(store: &Store, resident: i64, profile: Profile) -> ApiResult<residents::Resident> {
+    let sealer = store.sealer()?;
     let txn = store.begin().await?;
     let row = residents::set_profile(
         &txn,
+        sealer,
         resident,
         profile.name.as_str(),
         profile.id_number.expose(),
@@ -87,7 +89,7 @@ pub async fn set(store: &Store, resident: i64, profile: Profile) -> ApiResult<re
     let detail = json!({ "id_number": profile.id_number.masked() });
     let entry = audit::NewEntry::new(actor.clone(), "profile.set", actor, detail);
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
-    Ok(row)
+    Ok(residents::open(sealer, row)?)
 }
 
 /// Who resolves identity questions at a counter: an officer of a district, or an administrator.
@@ -155,9 +157,10 @@ pub async fn assign(
     counter: Counter,
     resident: i64,
     profile: Profile,
-) -> ApiResult<residents::Model> {
+) -> ApiResult<residents::Resident> {
+    let sealer = store.sealer()?;
     let txn = store.begin().await?;
-    let holder = residents::find_by_id_number(&txn, profile.id_number.expose()).await?;
+    let holder = residents::find_by_id_number(&txn, sealer, profile.id_number.expose()).await?;
     let mut involved = vec![resident];
     involved.extend(holder.map(|h| h.id));
     // The target must exist before district rules are looked at (404, not 403).
@@ -165,6 +168,7 @@ pub async fn assign(
     counter.may_act_on(&txn, &involved).await?;
     let assigned = residents::assign_id_number(
         &txn,
+        sealer,
         resident,
         profile.name.as_str(),
         profile.id_number.expose(),
@@ -182,7 +186,7 @@ pub async fn assign(
         detail,
     );
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
-    Ok(assigned.resident)
+    Ok(residents::open(sealer, assigned.resident)?)
 }
 
 /// Releases the ID number of account `resident`, audited as `resident.id_number.release`.
@@ -190,11 +194,12 @@ pub async fn release(
     store: &Store,
     counter: Counter,
     resident: i64,
-) -> ApiResult<residents::Model> {
+) -> ApiResult<residents::Resident> {
+    let sealer = store.sealer()?;
     let txn = store.begin().await?;
     residents::get(&txn, resident).await?;
     counter.may_act_on(&txn, &[resident]).await?;
-    let released = residents::release_id_number(&txn, resident)
+    let released = residents::release_id_number(&txn, sealer, resident)
         .await
         .map_err(counter_refusal)?;
     let masked = crate::domain::IdNumber::parse(&released)
@@ -206,7 +211,7 @@ pub async fn release(
         resident_actor(resident),
         json!({ "id_number": masked }),
     );
-    let row = residents::get(&txn, resident).await?;
+    let row = residents::get_open(&txn, sealer, resident).await?;
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
     Ok(row)
 }

@@ -17,7 +17,7 @@ pub async fn lookup(state: &AppState, actor: String, number: &str) -> ApiResult<
     let permit = permits::find_by_number(&txn, number)
         .await?
         .ok_or(ApiError::NotFound("no such permit"))?;
-    let holder = residents::get(&txn, permit.resident_id).await?;
+    let holder = residents::get_open(&txn, state.store.sealer()?, permit.resident_id).await?;
     let registrations = residences::list_by_resident(&txn, permit.resident_id).await?;
     let entry = audit::NewEntry::new(actor, "permit.lookup", permit.number.clone(), json!({}));
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
@@ -33,7 +33,7 @@ pub async fn evidence_file(
     let application = applications::get(state.store.conn(), id).await?;
     officer.acts_in(store::district(application.district, "applications")?)?;
     let txn = state.store.begin().await?;
-    let file = evidence::get(&txn, &application.evidence_sha256)
+    let file = evidence::get(&txn, state.store.sealer()?, &application.evidence_sha256)
         .await?
         .ok_or(ApiError::NotFound("evidence"))?;
     let entry = audit::NewEntry::new(

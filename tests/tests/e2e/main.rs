@@ -16,3 +16,4 @@ mod moves;
 mod ops;
 mod outage;
 mod residences;
+mod sealed;
