@@ -285,6 +285,9 @@ pub struct RateLimits {
     /// (default 60; `EPERMIT_RATE_LIMITS__POLICE_LOOKUPS_PER_HOUR`, TOML
     /// `[rate_limits] police_lookups_per_hour`). Past it, 429 `rate_limited` with `Retry-After`.
     pub police_lookups_per_hour: u32,
+    /// `PUT /v1/me` per resident account and hour (default 10;
+    /// `EPERMIT_RATE_LIMITS__PROFILE_PER_HOUR`).
+    pub profile_per_hour: u32,
 }
 
 /// Staff password checks (issue 12 item 4). Wrong passwords are throttled per (account, client
@@ -387,6 +390,7 @@ impl Default for RateLimits {
                 per_account: 600,
             },
             police_lookups_per_hour: 60,
+            profile_per_hour: 10,
         }
     }
 }
@@ -674,6 +678,9 @@ impl Settings {
         }
         if self.mode == Mode::Production && self.otp.cool_down_secs == 0 {
             return Err(("otp.cool_down_secs", "must be greater than 0 in production"));
+        }
+        if self.rate_limits.profile_per_hour == 0 {
+            return Err(("rate_limits.profile_per_hour", "must be greater than 0"));
         }
         let positive: &[(&'static str, u64)] = &[
             (

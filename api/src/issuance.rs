@@ -193,7 +193,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
     entry: Entry,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
-    let resident = residents::get(db, permit.resident_id).await?;
+    let resident = residents::get_open(db, state.store.sealer()?, permit.resident_id).await?;
     let (Some(name), Some(id_number)) = (resident.name.as_deref(), resident.id_number.as_deref())
     else {
         return Err(ApiError::unprocessable(

@@ -43,6 +43,8 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
         (name = "auth", description = "Logging in: residents by phone and one-time code, staff by \
                                         password; rotating refresh tokens."),
         (name = "me", description = "The resident's own profile (returned masked)."),
+        (name = "residents", description = "Identity at the service counter: officers assign or \
+                                             release ID numbers (audited)."),
         (name = "residences", description = "Residence registrations (SPEC §1.1)."),
         (name = "applications", description = "Permit applications (SPEC §1.2) and their review \
                                                 (§1.3)."),

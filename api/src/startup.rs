@@ -34,6 +34,9 @@ pub enum StartError {
     /// The keys could not be read or generated.
     #[error("keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
+    /// The data key could not be read, generated or used to seal older rows.
+    #[error("data key: {0}")]
+    Sealing(#[from] crate::sealing::SealError),
     /// The JWT key is unusable.
     #[error("token keys: {0}")]
     Token(#[from] crate::auth::jwt::TokenError),
@@ -291,6 +294,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let keys = KeyRing::open(&settings.data_dir, &store).await?;
     let audit_key = crate::audit::AuditKey::open(&settings.data_dir, &store).await?;
     let audit_export = crate::audit::Exporter::from_settings(&settings.audit);
+    let sealer = crate::sealing::open(&settings.data_dir, &store).await?;
+    let store = store.with_sealer(Arc::new(sealer));
     let jwt = JwtKeys::new(keys.jwt())?;
     let pepper = derive_pepper(&keys)?;
     let lists = ListCache::new(&settings.public_url, settings.verify_recheck());

@@ -17,6 +17,7 @@ mod m20261201_000001_status_shards;
 mod m20261202_000001_staff_lifecycle;
 mod m20261202_000002_audit_checkpoints;
 mod m20261202_000003_endorsement_once_a_day;
+mod m20261202_000004_sealed_at_rest;
 
 /// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
 /// the current schema, `Migrator::down(db, None)` removes it again.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_staff_lifecycle::Migration),
             Box::new(m20261202_000002_audit_checkpoints::Migration),
             Box::new(m20261202_000003_endorsement_once_a_day::Migration),
+            Box::new(m20261202_000004_sealed_at_rest::Migration),
         ]
     }
 }

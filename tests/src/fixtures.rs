@@ -93,7 +93,7 @@ pub struct Holder {
 }
 
 /// Imports a 400-day confirmed registration in 婺城区 for a new ID number, logs its holder in,
-/// sets the profile, applies and has the district officer approve: the permit's number.
+/// has the district officer assign the ID number to the account at the counter, applies and has the district officer approve: the permit's number.
 pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
     let id = id_number(id17);
     let csv = format!(
@@ -108,21 +108,15 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
     assert_eq!(imported.imported, 1);
 
     let token = app.resident_token(phone).await;
-    let r = app
-        .client
-        .put(app.url("/v1/me"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "张小明", "id_number": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = apply(app, &token).await;
-    assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
-    let application: Value = r.json().await.unwrap();
     let officer = app
         .staff_token(&format!("officer-{phone}"), "officer", Some("330702"), None)
         .await;
+    // An imported record is not claimed by naming it: the officer assigns it at the counter.
+    let r = assign_at_counter(app, &officer, &token, "张小明", &id).await;
+    assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
+    let r = apply(app, &token).await;
+    assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
+    let application: Value = r.json().await.unwrap();
     let approve = format!("/v1/applications/{}/approve", application["id"]);
     let r = post(app, &officer, &approve, json!({})).await;
     assert_eq!(r.status(), 201, "approve");
@@ -138,6 +132,31 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
         number: permit["number"].as_str().unwrap().to_owned(),
         phone: phone.to_owned(),
     }
+}
+
+/// The resident id of the account `token` logs in.
+pub async fn resident_id(app: &TestApp, token: &str) -> i64 {
+    let me: Value = get(app, token, "/v1/me").await.json().await.unwrap();
+    me["id"].as_i64().expect("an id")
+}
+
+/// An officer (or admin) `staff` assigns `id_number` and `name` to the account of the resident
+/// `token` at the service counter (`POST /v1/residents/{id}/id-number`).
+pub async fn assign_at_counter(
+    app: &TestApp,
+    staff: &str,
+    token: &str,
+    name: &str,
+    id_number: &str,
+) -> reqwest::Response {
+    let id = resident_id(app, token).await;
+    post(
+        app,
+        staff,
+        &format!("/v1/residents/{id}/id-number"),
+        json!({ "name": name, "id_number": id_number }),
+    )
+    .await
 }
 
 /// Binds `device` to the holder's permit as the app does: a challenge, the device's proof over

@@ -36,6 +36,45 @@ pub struct TestApp {
     pg: Option<(String, String)>,
 }
 
+/// Every byte at rest of the database at `url`: for `postgres://…`, the output of `pg_dump` (from
+/// `PATH` or `/usr/lib/postgresql/*/bin`); for SQLite, `<data_dir>/epermit.db` with its `-wal` and
+/// `-shm` files.
+pub fn dump_database(url: &str, data_dir: &std::path::Path) -> Vec<u8> {
+    if url.starts_with("postgres") {
+        let mut candidates = vec![PathBuf::from("pg_dump")];
+        if let Ok(dirs) = std::fs::read_dir("/usr/lib/postgresql") {
+            candidates.extend(dirs.flatten().map(|d| d.path().join("bin/pg_dump")));
+        }
+        for pg_dump in candidates {
+            if let Ok(out) = std::process::Command::new(&pg_dump)
+                .arg("--dbname")
+                .arg(url)
+                .output()
+            {
+                assert!(
+                    out.status.success(),
+                    "pg_dump failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                return out.stdout;
+            }
+        }
+        panic!("pg_dump is not installed (PATH or /usr/lib/postgresql/*/bin)");
+    }
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        if let Ok(b) = std::fs::read(data_dir.join(format!("epermit.db{suffix}"))) {
+            bytes.extend(b);
+        }
+    }
+    assert!(
+        !bytes.is_empty(),
+        "no SQLite database in {}",
+        data_dir.display()
+    );
+    bytes
+}
+
 /// The database URL of `name` on the server of `admin_url`.
 fn with_database(admin_url: &str, name: &str) -> String {
     let (base, query) = admin_url
@@ -193,6 +232,16 @@ impl TestApp {
         } else {
             "sqlite"
         }
+    }
+
+    /// Every byte the database of this app holds at rest, as a backup would carry it: the SQLite
+    /// file with its `-wal` and `-shm`, or a `pg_dump` of the PostgreSQL test database.
+    pub fn database_dump(&self) -> Vec<u8> {
+        use secrecy::ExposeSecret;
+        dump_database(
+            self.state.settings.database_url().expose_secret(),
+            &self.state.settings.data_dir,
+        )
     }
 
     /// The outbox the development code sender writes to.

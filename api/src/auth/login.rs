@@ -172,7 +172,9 @@ pub async fn resident(state: &AppState, login: Login, ip: &str) -> ApiResult<Tok
         .await?;
     code_refused(check)?;
     let txn = state.store.begin().await?;
-    let resident = residents::find_or_create_by_phone(&txn, login.phone.expose()).await?;
+    let resident =
+        residents::find_or_create_by_phone(&txn, state.store.sealer()?, login.phone.expose())
+            .await?;
     let principal = Principal {
         subject: Subject::Resident(resident.id),
         role: Role::Resident,

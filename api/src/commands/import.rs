@@ -6,12 +6,12 @@
 //! GB 11643 ID number, a Jinhua district, `YYYY-MM-DD` dates not after today and not before
 //! 1970-01-01 (a credential carries no earlier day, [`policy::check_carried_date`]), `end` ≥ `start` —
 //! and then stored as a *confirmed* registration with source `imported` for the resident with that
-//! ID number (created when absent). Rows are keyed by
-//! `sha256_hex("<id_number>|<district>|<start>")`, so running the same file twice imports nothing
-//! the second time. One transaction per batch of [`BATCH_ROWS`] rows; each imported row gets its
-//! own audit entry (`residence.import`: the resident, district, period and the file's line — no
-//! ID number or name) in that transaction, and the batch ends with a summary entry
-//! (`residence.import_batch`), so confirmed history (the basis of a hukou conversion) is
+//! ID number (created when absent). Rows are keyed by a keyed hash of
+//! `<id_number>|<district>|<start>` ([`residences::import_key`]), so running the same file twice
+//! imports nothing the second time. One transaction per batch of [`BATCH_ROWS`] rows; each
+//! imported row gets its own audit entry (`residence.import`: the resident, district, period and
+//! the file's line — no ID number or name) in that transaction, and the batch ends with a summary
+//! entry (`residence.import_batch`), so confirmed history (the basis of a hukou conversion) is
 //! traceable row by row.
 //!
 //! The report (JSON on stdout) counts rows imported, already present and rejected, and lists each
@@ -32,7 +32,7 @@ use crate::commands::operator::with_store;
 use crate::commands::{Outcome, exit};
 use crate::domain::IdNumber;
 use crate::store::residences::{self, NewResidence, Source, Status};
-use crate::store::{Store, StoreError, audit, residents, sha256_hex};
+use crate::store::{Store, StoreError, audit, residents};
 
 /// The progress bar [`import_residences`] advances (re-exported so callers need not depend on
 /// `indicatif`; `Progress::hidden()` for none).
@@ -168,15 +168,16 @@ async fn store_batch(store: &Store, batch: &[Row], report: &mut Report) -> Resul
     if batch.is_empty() {
         return Ok(());
     }
+    let sealer = store.sealer()?;
     let txn = store.begin().await?;
     let now = Utc::now();
     let (mut imported, mut present) = (0u64, 0u64);
     for row in batch {
         let resident =
-            residents::find_or_create_by_id_number(&txn, row.id_number.expose(), &row.name).await?;
+            residents::find_or_create_by_id_number(&txn, sealer, row.id_number.expose(), &row.name)
+                .await?;
         let district = i32::from(row.district);
-        let key =
-            sha256_hex(format!("{}|{}|{}", row.id_number.expose(), district, row.start).as_bytes());
+        let key = residences::import_key(sealer, row.id_number.expose(), district, row.start);
         let new = NewResidence {
             resident_id: resident.id,
             district,

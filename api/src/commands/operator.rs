@@ -26,7 +26,14 @@ where
     };
     actix_web::rt::System::new().block_on(async move {
         use secrecy::ExposeSecret;
-        match Store::connect(settings.database_url().expose_secret()).await {
+        let store = match Store::connect(settings.database_url().expose_secret()).await {
+            Ok(store) => crate::sealing::open(&settings.data_dir, &store)
+                .await
+                .map(|sealer| store.with_sealer(std::sync::Arc::new(sealer)))
+                .map_err(|e| ("data_key_unavailable", format!("data key: {e}"))),
+            Err(e) => Err(("database_unavailable", format!("database: {e}"))),
+        };
+        match store {
             // The audit key first: every command that writes the log keys its entries with it.
             Ok(store) => match crate::audit::AuditKey::open(&settings.data_dir, &store).await {
                 Ok(_) => f(settings, store).await,
@@ -38,10 +45,10 @@ where
                     }
                 }
             },
-            Err(e) => {
-                eprintln!("epermit: database: {e}");
+            Err((code, e)) => {
+                eprintln!("epermit: {e}");
                 Outcome {
-                    json: Some(json!({ "error": "database_unavailable" })),
+                    json: Some(json!({ "error": code })),
                     code: exit::IO,
                 }
             }
@@ -67,9 +74,13 @@ pub fn resident_token(config: Option<&Path>, phone: &str) -> Outcome {
             let jwt = crate::auth::jwt::JwtKeys::new(ring.jwt()).map_err(|e| e.to_string())?;
             let now = chrono::Utc::now();
             let txn = store.begin().await.map_err(|e| e.to_string())?;
-            let resident = crate::store::residents::find_or_create_by_phone(&txn, phone.expose())
-                .await
-                .map_err(|e| e.to_string())?;
+            let resident = crate::store::residents::find_or_create_by_phone(
+                &txn,
+                store.sealer().map_err(|e| e.to_string())?,
+                phone.expose(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             let principal = crate::auth::jwt::Principal {
                 subject: crate::auth::jwt::Subject::Resident(resident.id),
                 role: crate::auth::jwt::Role::Resident,

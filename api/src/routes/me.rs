@@ -19,8 +19,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
 /// Sets name and ID number (GB 11643 check character verified).
 ///
 /// The ID number is fixed once set and the name once the resident has applied; repeating the
-/// stored values is a no-op. An ID number imported from the legacy registry without a phone is
-/// claimed — with its confirmed registrations — when the name given is the one imported.
+/// stored values is a no-op. An ID number held elsewhere — by another account or by a record
+/// imported from the legacy registry, under any name — is one answer, `id_number_unavailable`:
+/// an officer resolves it at a service counter (`POST /v1/residents/{id}/id-number`). Limited
+/// per account (`rate_limits.profile_per_hour`).
 #[utoipa::path(
     tag = "me",
     security(("bearer_jwt" = [])),
@@ -28,7 +30,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     responses(
         (status = 200, description = "The profile, masked", body = ProfileView),
         (status = 400, description = "`missing_field`, `invalid_field`, `invalid_name`, `invalid_id_number`"),
-        (status = 409, description = "`id_number_registered` (another account holds it), `id_number_fixed` (a different one is set), `name_fixed` (the resident has applied)"),
+        (status = 409, description = "`id_number_unavailable` (it cannot be used on this account: visit a service counter), `id_number_fixed` (a different one is set), `name_fixed` (the resident has applied)"),
+        (status = 429, description = "`rate_limited`: too many profile changes this hour"),
     )
 )]
 #[put("/v1/me")]
@@ -38,6 +41,7 @@ pub async fn put_me(
     body: Json<ProfileBody>,
 ) -> ApiResult<web::Json<ProfileView>> {
     let resident = auth.resident()?;
+    profile::limit(&state, resident).await?;
     let profile = body.0.try_into()?;
     let row = profile::set(&state.store, resident, profile).await?;
     Ok(web::Json((&row).into()))
@@ -51,6 +55,7 @@ pub async fn put_me(
 )]
 #[get("/v1/me")]
 pub async fn get_me(auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<ProfileView>> {
-    let resident = residents::get(state.store.conn(), auth.resident()?).await?;
+    let resident =
+        residents::get_open(state.store.conn(), state.store.sealer()?, auth.resident()?).await?;
     Ok(web::Json((&resident).into()))
 }

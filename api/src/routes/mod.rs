@@ -10,6 +10,7 @@ pub mod me;
 pub mod ops;
 pub mod permits;
 pub mod residences;
+pub mod residents;
 pub mod staff;
 
 use std::net::IpAddr;
@@ -133,5 +134,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .configure(permits::configure)
         .configure(lists::configure)
         .configure(audit::configure)
-        .configure(staff::configure);
+        .configure(staff::configure)
+        .configure(residents::configure);
 }

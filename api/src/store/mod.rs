@@ -82,6 +82,10 @@ pub enum StoreError {
     /// Anything else the database reported (→ HTTP 500, logged).
     #[error("database: {0}")]
     Database(#[source] DbErr),
+    /// Personal data was to be sealed or opened, but no data key is installed
+    /// ([`Store::with_sealer`]; a programming error of the caller).
+    #[error("no data key is installed: personal data cannot be sealed or opened")]
+    NoDataKey,
 }
 
 impl From<DbErr> for StoreError {
@@ -134,6 +138,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    sealer: Option<std::sync::Arc<crate::sealing::Sealer>>,
 }
 
 /// How long a request waits for a database connection by default before it is answered 503.
@@ -210,7 +215,19 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Store { db })
+        Ok(Store { db, sealer: None })
+    }
+
+    /// This store with the data key that seals and opens personal data
+    /// ([`crate::sealing::open`] gives it under the custody rule).
+    pub fn with_sealer(mut self, sealer: std::sync::Arc<crate::sealing::Sealer>) -> Store {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// The data key: seals and opens ID numbers, phones and evidence, computes blind indexes.
+    pub fn sealer(&self) -> Result<&crate::sealing::Sealer> {
+        self.sealer.as_deref().ok_or(StoreError::NoDataKey)
     }
 
     /// The connection pool, for reads outside a transaction.

@@ -6,7 +6,47 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, Condition, QueryOrder};
 
-use super::{Result, found};
+use super::{Result, found, sha256_hex};
+use crate::sealing::{Index, Sealer};
+
+/// The idempotency key of an imported registration: the blind index (keyed, so it cannot be
+/// brute-forced over the ID numbers) of `sha256_hex("<id_number>|<district>|<start>")`, the
+/// unkeyed key of older versions — so rows they imported are carried over by [`carry_over`] and
+/// still found.
+pub fn import_key(sealer: &Sealer, id_number: &str, district: i32, start: NaiveDate) -> String {
+    let legacy = sha256_hex(format!("{id_number}|{district}|{start}").as_bytes());
+    sealer.index(Index::Import, legacy.as_bytes())
+}
+
+/// Re-keys the unkeyed import keys of older versions (column `import_key`) into `import_index`
+/// and empties the old column; the number of rows. Part of [`crate::sealing::carry_over`].
+pub async fn carry_over<C: ConnectionTrait>(db: &C, sealer: &Sealer) -> Result<u64> {
+    use sea_orm::sea_query::{Alias, ExprTrait, Query};
+    let legacy = Alias::new("import_key");
+    let select = Query::select()
+        .column(Column::Id)
+        .column(legacy.clone())
+        .from(Entity)
+        .and_where(Expr::col(legacy.clone()).is_not_null())
+        .to_owned();
+    let rows = db.query_all(&select).await?;
+    let count = rows.len() as u64;
+    for row in rows {
+        let id: i64 = row.try_get("", "id")?;
+        let old: String = row.try_get("", "import_key")?;
+        let update = Query::update()
+            .table(Entity)
+            .value(
+                Column::ImportKey,
+                sealer.index(Index::Import, old.as_bytes()),
+            )
+            .value(legacy.clone(), Option::<String>::None)
+            .and_where(Expr::col(Column::Id).eq(id))
+            .to_owned();
+        db.execute(&update).await?;
+    }
+    Ok(count)
+}
 
 /// Whether an officer has confirmed the registration. Only confirmed ones count (§1.1).
 #[derive(
@@ -80,8 +120,9 @@ pub struct Model {
     pub confirmed_at: Option<DateTimeUtc>,
     /// Declared or imported.
     pub source: Source,
-    /// Idempotency key of an imported row, unique.
-    #[sea_orm(unique)]
+    /// Idempotency key of an imported row, unique: a keyed hash ([`import_key`]), stored in the
+    /// column `import_index` (the column `import_key` held the unkeyed hash of older versions).
+    #[sea_orm(unique, column_name = "import_index")]
     pub import_key: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
@@ -106,7 +147,7 @@ pub struct NewResidence {
     pub status: Status,
     /// Declared or imported.
     pub source: Source,
-    /// For imports: e.g. `sha256_hex("<id_number>|<district>|<start>")`.
+    /// For imports: [`import_key`] of the row.
     pub import_key: Option<String>,
     /// The confirming officer, if confirmed at creation.
     pub confirmed_by: Option<i64>,

@@ -11,7 +11,7 @@ use super::applications::{self, Basis, Decision};
 use super::audit::{self, AuditError, NewEntry};
 use super::permits::{self, NewPermit};
 use super::residences::{self, DistrictFilter, NewResidence, Source, Status as ResidenceStatus};
-use super::residents::ProfileError;
+use super::residents::{AssignError, ProfileError};
 use super::staff::{self, NewStaff, Role};
 use super::{
     Store, StoreError, evidence, lists, refresh_tokens, residents, revocations, signing_keys,
@@ -49,10 +49,24 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The data key of every test store (one per process, kept nowhere).
+fn sealer() -> &'static crate::sealing::Sealer {
+    sealer_arc()
+}
+
+fn sealer_arc() -> &'static std::sync::Arc<crate::sealing::Sealer> {
+    static SEALER: std::sync::OnceLock<std::sync::Arc<crate::sealing::Sealer>> =
+        std::sync::OnceLock::new();
+    SEALER.get_or_init(|| std::sync::Arc::new(crate::sealing::Sealer::ephemeral()))
+}
+
 /// SQLite memory always; PostgreSQL too when configured.
 async fn databases() -> Vec<TestDb> {
     let mut dbs = vec![TestDb {
-        store: Store::connect("sqlite::memory:").await.unwrap(),
+        store: Store::connect("sqlite::memory:")
+            .await
+            .unwrap()
+            .with_sealer(sealer_arc().clone()),
         admin: None,
     }];
     if let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") {
@@ -64,7 +78,8 @@ async fn databases() -> Vec<TestDb> {
             .unwrap();
         let store = Store::connect(&with_database(&admin_url, &name))
             .await
-            .unwrap();
+            .unwrap()
+            .with_sealer(sealer_arc().clone());
         dbs.push(TestDb {
             store,
             admin: Some((admin, name)),
@@ -94,12 +109,17 @@ async fn officer(store: &Store, name: &str) -> staff::Model {
 
 /// A resident with a submitted application in 330782.
 async fn submitted_application(store: &Store, phone: &str) -> applications::Model {
-    let resident = residents::find_or_create_by_phone(store.conn(), phone)
+    let resident = residents::find_or_create_by_phone(store.conn(), sealer(), phone)
         .await
         .unwrap();
-    let stored = evidence::put(store.conn(), "application/pdf", b"%PDF-1.7 contract")
-        .await
-        .unwrap();
+    let stored = evidence::put(
+        store.conn(),
+        sealer(),
+        "application/pdf",
+        b"%PDF-1.7 contract",
+    )
+    .await
+    .unwrap();
     applications::insert(
         store.conn(),
         resident.id,
@@ -342,18 +362,21 @@ async fn concurrent_audit_appends_keep_one_chain() {
 async fn a_taken_phone_is_a_conflict_and_find_or_create_is_idempotent() {
     for db in databases().await {
         let conn = db.store.conn();
-        let a = residents::find_or_create_by_phone(conn, "13800000003")
+        let a = residents::find_or_create_by_phone(conn, sealer(), "13800000003")
             .await
             .unwrap();
-        let again = residents::find_or_create_by_phone(conn, "13800000003")
+        let again = residents::find_or_create_by_phone(conn, sealer(), "13800000003")
             .await
             .unwrap();
         assert_eq!(a.id, again.id);
-        let b = residents::find_or_create_by_phone(conn, "13800000004")
+        let b = residents::find_or_create_by_phone(conn, sealer(), "13800000004")
             .await
             .unwrap();
         let err = residents::Entity::update_many()
-            .col_expr(residents::Column::Phone, Expr::value("13800000003"))
+            .col_expr(
+                residents::Column::PhoneIndex,
+                Expr::value(a.phone_index.clone()),
+            )
             .filter(residents::Column::Id.eq(b.id))
             .exec(conn)
             .await;
@@ -368,27 +391,28 @@ async fn a_taken_phone_is_a_conflict_and_find_or_create_is_idempotent() {
 }
 
 #[tokio::test]
-async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_name() {
+async fn an_id_number_held_elsewhere_is_refused_alike_and_an_officer_assigns_an_imported_one() {
     for db in databases().await {
         let conn = db.store.conn();
-        let a = residents::find_or_create_by_phone(conn, "13800000005")
+        let a = residents::find_or_create_by_phone(conn, sealer(), "13800000005")
             .await
             .unwrap();
-        let b = residents::find_or_create_by_phone(conn, "13800000006")
+        let b = residents::find_or_create_by_phone(conn, sealer(), "13800000006")
             .await
             .unwrap();
-        residents::set_profile(conn, a.id, "张三", "33070219900101123X")
+        residents::set_profile(conn, sealer(), a.id, "张三", "33070219900101123X")
             .await
             .unwrap();
-        let err = residents::set_profile(conn, b.id, "李四", "33070219900101123X")
+        let err = residents::set_profile(conn, sealer(), b.id, "李四", "33070219900101123X")
             .await
             .unwrap_err();
-        assert!(matches!(err, ProfileError::IdNumberTaken), "{err:?}");
+        assert!(matches!(err, ProfileError::IdNumberUnavailable), "{err:?}");
 
-        // Imported by ID number, then claimed on the resident's first profile update.
-        let imported = residents::find_or_create_by_id_number(conn, "330702199202021234", "王五")
-            .await
-            .unwrap();
+        // Imported by ID number: naming it, even under its imported name, claims nothing.
+        let imported =
+            residents::find_or_create_by_id_number(conn, sealer(), "330702199202021234", "王五")
+                .await
+                .unwrap();
         let mut registration = NewResidence::declared(
             imported.id,
             330702,
@@ -407,28 +431,46 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
             !residences::import(conn, registration).await.unwrap(),
             "a re-import changes nothing"
         );
-        let err = residents::set_profile(conn, b.id, "王六", "330702199202021234")
+        for name in ["王六", "王五"] {
+            let err = residents::set_profile(conn, sealer(), b.id, name, "330702199202021234")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ProfileError::IdNumberUnavailable),
+                "one answer under any name: {err:?}"
+            );
+        }
+        assert!(
+            residences::list_by_resident(conn, b.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // At the counter: the phone account holding another's number is refused, the imported
+        // record merges into b.
+        let err = residents::assign_id_number(conn, sealer(), b.id, "张三", "33070219900101123X")
             .await
             .unwrap_err();
         assert!(
-            matches!(err, ProfileError::IdNumberTaken),
-            "a claim needs the imported name: {err:?}"
+            matches!(err, AssignError::HeldByAccount(id) if id == a.id),
+            "{err:?}"
         );
-        let claimed = residents::set_profile(conn, b.id, "王五", "330702199202021234")
-            .await
-            .unwrap();
-        assert_eq!((claimed.resident.id, claimed.claimed_import), (b.id, true));
-        let err = residents::set_profile(conn, b.id, "王五", "33070219900101123X")
+        let assigned =
+            residents::assign_id_number(conn, sealer(), b.id, "王五", "330702199202021234")
+                .await
+                .unwrap();
+        assert_eq!(
+            (assigned.resident.id, assigned.merged_record),
+            (b.id, Some(imported.id))
+        );
+        let err = residents::set_profile(conn, sealer(), b.id, "王五", "33070219900101123X")
             .await
             .unwrap_err();
         assert!(matches!(err, ProfileError::IdNumberFixed), "{err:?}");
-        let again = residents::set_profile(conn, b.id, "王五", "330702199202021234")
+        residents::set_profile(conn, sealer(), b.id, "王五", "330702199202021234")
             .await
-            .unwrap();
-        assert!(
-            !again.claimed_import,
-            "repeating the stored values is a no-op"
-        );
+            .expect("repeating the stored values is a no-op");
         assert_eq!(
             residences::list_by_resident(conn, b.id)
                 .await
@@ -437,10 +479,23 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
             1
         );
         assert!(
-            residents::find_by_id_number(conn, "330702199202021234")
+            residents::find_by_id_number(conn, sealer(), "330702199202021234")
                 .await
                 .unwrap()
                 .is_some_and(|r| r.id == b.id)
+        );
+        // Released, the number is free again.
+        assert_eq!(
+            residents::release_id_number(conn, sealer(), a.id)
+                .await
+                .unwrap(),
+            "33070219900101123X"
+        );
+        assert!(
+            residents::find_by_id_number(conn, sealer(), "33070219900101123X")
+                .await
+                .unwrap()
+                .is_none()
         );
         db.cleanup().await;
     }
@@ -450,19 +505,20 @@ async fn a_taken_id_number_is_refused_but_an_imported_one_is_claimed_under_its_n
 async fn a_name_is_corrected_until_the_first_application_then_fixed() {
     for db in databases().await {
         let conn = db.store.conn();
-        let resident = residents::find_or_create_by_phone(conn, "13800000007")
+        let resident = residents::find_or_create_by_phone(conn, sealer(), "13800000007")
             .await
             .unwrap();
-        residents::set_profile(conn, resident.id, "张三丰", "33070219900101123X")
+        residents::set_profile(conn, sealer(), resident.id, "张三丰", "33070219900101123X")
             .await
             .unwrap();
-        residents::set_profile(conn, resident.id, "张三", "33070219900101123X")
+        residents::set_profile(conn, sealer(), resident.id, "张三", "33070219900101123X")
             .await
             .expect("a typo is corrected before applying");
         submitted_application(&db.store, "13800000007").await;
-        let err = residents::set_profile(conn, resident.id, "张三丰", "33070219900101123X")
-            .await
-            .unwrap_err();
+        let err =
+            residents::set_profile(conn, sealer(), resident.id, "张三丰", "33070219900101123X")
+                .await
+                .unwrap_err();
         assert!(matches!(err, ProfileError::NameFixed), "{err:?}");
         let stored = residents::get(conn, resident.id).await.unwrap();
         assert_eq!(stored.name.as_deref(), Some("张三"), "nothing written");
@@ -476,7 +532,7 @@ async fn residences_are_declared_confirmed_ended_and_filtered() {
         let store = &db.store;
         let conn = store.conn();
         let officer = officer(store, "li").await;
-        let resident = residents::find_or_create_by_phone(conn, "13800000007")
+        let resident = residents::find_or_create_by_phone(conn, sealer(), "13800000007")
             .await
             .unwrap();
         let r1 = residences::insert(
@@ -566,17 +622,20 @@ async fn residences_are_declared_confirmed_ended_and_filtered() {
 async fn evidence_is_stored_once_by_content() {
     for db in databases().await {
         let conn = db.store.conn();
-        let first = evidence::put(conn, "image/png", b"\x89PNG...")
+        let first = evidence::put(conn, sealer(), "image/png", b"\x89PNG...")
             .await
             .unwrap();
-        let second = evidence::put(conn, "image/png", b"\x89PNG...")
+        let second = evidence::put(conn, sealer(), "image/png", b"\x89PNG...")
             .await
             .unwrap();
         assert!(first.inserted && !second.inserted);
         assert_eq!(first.sha256, second.sha256);
-        let row = evidence::get(conn, &first.sha256).await.unwrap().unwrap();
+        let row = evidence::get(conn, sealer(), &first.sha256)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((row.bytes.as_slice(), row.size), (&b"\x89PNG..."[..], 7));
-        assert!(evidence::get(conn, "00").await.unwrap().is_none());
+        assert!(evidence::get(conn, sealer(), "00").await.unwrap().is_none());
         db.cleanup().await;
     }
 }

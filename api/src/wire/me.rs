@@ -55,8 +55,8 @@ pub struct ProfileView {
     pub profile_complete: bool,
 }
 
-impl From<&residents::Model> for ProfileView {
-    fn from(r: &residents::Model) -> Self {
+impl From<&residents::Resident> for ProfileView {
+    fn from(r: &residents::Resident) -> Self {
         ProfileView {
             id: r.id,
             phone: r

@@ -254,7 +254,7 @@ impl PermitRecord {
     /// The record of `permit`, held by `holder`, registered as `registrations` say.
     pub fn new(
         permit: permits::Model,
-        holder: residents::Model,
+        holder: residents::Resident,
         registrations: Vec<residences::Model>,
     ) -> Self {
         PermitRecord {

@@ -42,7 +42,7 @@ pub async fn apply(
 ) -> ApiResult<applications::Model> {
     let db = store.conn();
     let person = residents::get(db, resident).await?;
-    if person.name.is_none() || person.id_number.is_none() {
+    if !person.has_profile() {
         return Err(ApiError::unprocessable(
             "profile_incomplete",
             Some("profile"),
@@ -86,7 +86,13 @@ pub async fn apply(
             "an application of yours is awaiting review",
         ));
     }
-    let stored = evidence::put(&txn, submission.media_type, &submission.evidence).await?;
+    let stored = evidence::put(
+        &txn,
+        store.sealer()?,
+        submission.media_type,
+        &submission.evidence,
+    )
+    .await?;
     let row = applications::insert(
         &txn,
         resident,

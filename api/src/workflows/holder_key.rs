@@ -85,7 +85,12 @@ pub async fn bind(
             "the challenge is unknown, used or expired: ask for a new one",
         ));
     }
-    let holder = residents::get(state.store.conn(), permit.resident_id).await?;
+    let holder = residents::get_open(
+        state.store.conn(),
+        state.store.sealer()?,
+        permit.resident_id,
+    )
+    .await?;
     let phone = holder.phone.as_deref().unwrap_or_default();
     let account = keyed(state, "phone", phone);
     let check = state

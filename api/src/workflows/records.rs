@@ -56,7 +56,7 @@ pub async fn lookup(
     let permit = permits::find_by_number(&txn, number)
         .await?
         .ok_or(ApiError::NotFound("no such permit"))?;
-    let holder = residents::get(&txn, permit.resident_id).await?;
+    let holder = residents::get_open(&txn, state.store.sealer()?, permit.resident_id).await?;
     let registrations = residences::list_by_resident(&txn, permit.resident_id).await?;
     let detail = json!({ "purpose": purpose.to_string(), "purpose_kind": purpose.kind() });
     let entry = audit::NewEntry::new(
@@ -79,7 +79,7 @@ pub async fn evidence_file(
     let application = applications::get(state.store.conn(), id).await?;
     officer.acts_in(store::district(application.district, "applications")?)?;
     let txn = state.store.begin().await?;
-    let file = evidence::get(&txn, &application.evidence_sha256)
+    let file = evidence::get(&txn, state.store.sealer()?, &application.evidence_sha256)
         .await?
         .ok_or(ApiError::NotFound("evidence"))?;
     let entry = audit::NewEntry::new(

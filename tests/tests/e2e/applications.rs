@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::residences::{assert_problem, declare};
-use epermit_tests::fixtures::{PDF, days_ago, get, id_number, post};
+use epermit_tests::fixtures::{PDF, assign_at_counter, days_ago, get, id_number, post};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake image body";
 const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0 fake";
@@ -52,7 +52,8 @@ async fn set_profile(app: &TestApp, token: &str, name: &str, id_number: &str) {
 }
 
 /// A resident registered in `district` since about eight months (imported from the legacy
-/// system, so confirmed), with a complete profile; returns the access token.
+/// system, so confirmed), its ID number assigned to the account by an officer; returns the access
+/// token.
 async fn eligible_resident(app: &TestApp, phone: &str, seed: &str, district: &str) -> String {
     let id = id_number(seed);
     let csv = format!(
@@ -68,7 +69,17 @@ async fn eligible_resident(app: &TestApp, phone: &str, seed: &str, district: &st
     .expect("import");
     assert_eq!(report.imported, 1);
     let token = app.resident_token(phone).await;
-    set_profile(app, &token, "王小明", &id).await;
+    // The imported record goes to the account at the counter (naming it claims nothing).
+    let officer = app
+        .staff_token(&format!("counter-{phone}"), "officer", Some(district), None)
+        .await;
+    let r = assign_at_counter(app, &officer, &token, "王小明", &id).await;
+    assert_eq!(
+        r.status(),
+        200,
+        "assign: {}",
+        r.text().await.unwrap_or_default()
+    );
     token
 }
 

@@ -5,7 +5,7 @@ use api::commands::import::{ImportError, Progress, import_file, import_residence
 use epermit_tests::spawn_app;
 use serde_json::{Value, json};
 
-use epermit_tests::fixtures::{days_ago, get, id_number};
+use epermit_tests::fixtures::{assign_at_counter, days_ago, get, id_number};
 
 #[actix_web::test]
 async fn importing_the_same_file_twice_imports_nothing_the_second_time() {
@@ -36,8 +36,8 @@ async fn importing_the_same_file_twice_imports_nothing_the_second_time() {
         (0, 3, 0)
     );
 
-    // The registrations are confirmed and imported, and go with the ID number to the resident
-    // who later claims it in their profile.
+    // The registrations are confirmed and imported, and go with the ID number to the account an
+    // officer assigns it to at the counter; naming it in a profile claims nothing.
     let token = app.resident_token("13700000001").await;
     let put_profile = |name: &'static str, id_number: String| {
         let (app, token) = (&app, token.clone());
@@ -51,20 +51,25 @@ async fn importing_the_same_file_twice_imports_nothing_the_second_time() {
                 .unwrap()
         }
     };
-    // A claim needs the name the legacy registry holds; a refused one moves nothing.
-    let r = put_profile("张四", a.clone()).await;
-    assert_eq!(r.status(), 409);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["type"],
-        "id_number_registered"
-    );
+    for name in ["张四", "张三"] {
+        let r = put_profile(name, a.clone()).await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["type"],
+            "id_number_unavailable"
+        );
+    }
     let own: Value = get(&app, &token, "/v1/residences")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(own["items"].as_array().unwrap().len(), 0);
-    assert_eq!(put_profile("张三", a.clone()).await.status(), 200);
+    let wucheng = app
+        .staff_token("wucheng", "officer", Some("330702"), None)
+        .await;
+    let r = assign_at_counter(&app, &wucheng, &token, "张三", &a).await;
+    assert_eq!(r.status(), 200);
     // Once set, the ID number stays: another one is refused, the same one is a no-op.
     let r = put_profile("张三", b.clone()).await;
     assert_eq!(r.status(), 409);

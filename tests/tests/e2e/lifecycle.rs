@@ -229,9 +229,14 @@ async fn one_permit_per_person_a_holder_applies_again_only_after_revocation() {
         .await
         .unwrap()
         .unwrap();
-    let stored = api::store::evidence::put(conn, "application/pdf", fixtures::PDF)
-        .await
-        .unwrap();
+    let stored = api::store::evidence::put(
+        conn,
+        app.state.store.sealer().unwrap(),
+        "application/pdf",
+        fixtures::PDF,
+    )
+    .await
+    .unwrap();
     let raced = api::store::applications::insert(
         conn,
         permit.resident_id,
