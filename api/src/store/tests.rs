@@ -980,3 +980,34 @@ async fn a_sqlite_file_database_is_created_under_the_data_dir() {
     let store = Store::connect(&super::sqlite_url(&data)).await.unwrap();
     store.ping().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_staff_lifecycle_migration_gives_existing_sessions_their_familys_first_login_time() {
+    use migrations::{Migrator, MigratorTrait};
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    Migrator::up(&db, Some(2)).await.unwrap();
+    let rows = [
+        ("h1", "fam-a", "2026-11-01T08:00:00.250+00:00"),
+        ("h2", "fam-a", "2026-11-20T08:00:00+00:00"),
+        ("h3", "fam-b", "2026-11-25T10:30:00+00:00"),
+    ];
+    for (hash, family, created) in rows {
+        db.execute_unprepared(&format!(
+            "INSERT INTO refresh_tokens (token_hash, family, subject, expires_at, created_at) \
+             VALUES ('{hash}', '{family}', 'resident:1', '{created}', '{created}')"
+        ))
+        .await
+        .unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let tokens = refresh_tokens::Entity::find().all(&db).await.unwrap();
+    let login_of = |hash: &str| {
+        tokens
+            .iter()
+            .find(|t| t.token_hash == hash)
+            .map(|t| t.login_time().to_rfc3339())
+    };
+    assert_eq!(login_of("h1").as_deref(), Some("2026-11-01T08:00:00+00:00"));
+    assert_eq!(login_of("h2"), login_of("h1"), "the family's first login");
+    assert_eq!(login_of("h3").as_deref(), Some("2026-11-25T10:30:00+00:00"));
+}
