@@ -122,7 +122,7 @@ mod tests {
         ) {
             let mut body = number.clone();
             let mut cuts = cuts;
-            cuts.sort_by(|a, b| b.0.cmp(&a.0));
+            cuts.sort_by_key(|c| std::cmp::Reverse(c.0));
             for (at, sep) in cuts {
                 body.insert_str(at, sep);
             }

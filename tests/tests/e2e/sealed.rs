@@ -57,7 +57,7 @@ fn assert_absent(dump: &[u8], secrets: &[String], what: &str) {
             .position(|w| w == first.as_bytes())
             .unwrap_or(0);
         let context = &dump[at.saturating_sub(120)..(at + 60).min(dump.len())];
-        eprintln!("DEBUG context: {:?}", String::from_utf8_lossy(context));
+        eprintln!("found in clear at: {:?}", String::from_utf8_lossy(context));
     }
     assert!(found.is_empty(), "{what} holds {found:?} in clear");
 }
