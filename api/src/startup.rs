@@ -291,8 +291,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         )?),
         None => Arc::new(MemoryState::default()),
     };
-    let keys = KeyRing::open(&settings.data_dir, &store).await?;
+    // The audit key first: opening the key ring may write audit entries (keys generated on
+    // first start), and every entry is keyed with it.
     let audit_key = crate::audit::AuditKey::open(&settings.data_dir, &store).await?;
+    let keys = KeyRing::open(&settings.data_dir, &store).await?;
     let audit_export = crate::audit::Exporter::from_settings(&settings.audit);
     let sealer = crate::sealing::open(&settings.data_dir, &store).await?;
     let store = store.with_sealer(Arc::new(sealer));
