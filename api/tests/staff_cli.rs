@@ -79,7 +79,8 @@ fn staff_lifecycle_commands_disable_enable_unlock_reset_and_list_without_hashes(
     let (code, audit, _) = run(d, &["audit", "verify"], "");
     assert_eq!(code, Some(0));
     assert_eq!(
-        audit["entries"], 5,
-        "add, disable, enable, unlock, reset (the repeated disable changed nothing): {audit}"
+        audit["entries"], 6,
+        "the audit key's generation, then add, disable, enable, unlock, reset (the repeated \
+         disable changed nothing): {audit}"
     );
 }

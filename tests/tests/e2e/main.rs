@@ -21,5 +21,5 @@ mod outage;
 mod police_lookups;
 mod residences;
 mod rules_that_bind;
-mod sms;
 mod sealed;
+mod sms;

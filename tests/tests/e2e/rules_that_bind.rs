@@ -4,7 +4,9 @@
 //! with a 500 when it is in the database already.
 
 use chrono::Duration;
-use epermit_tests::fixtures::{apply, days_ago, get, id_number, issued_permit, post, put, today};
+use epermit_tests::fixtures::{
+    apply, assign_at_counter, days_ago, get, id_number, issued_permit, post, today,
+};
 use epermit_tests::{TestApp, spawn_app};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -27,14 +29,12 @@ async fn submitted(app: &TestApp, phone: &str, id17: &str) -> (String, i64) {
         .unwrap();
     assert_eq!(report.imported, 1, "{report:?}");
     let token = app.resident_token(phone).await;
-    let r = put(
-        app,
-        &token,
-        "/v1/me",
-        json!({ "name": "李小红", "id_number": id }),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    // An imported record is not claimed by naming it: an officer assigns it at the counter.
+    let counter = app
+        .staff_token(&format!("counter-{phone}"), "officer", Some("330702"), None)
+        .await;
+    let r = assign_at_counter(app, &counter, &token, "李小红", &id).await;
+    assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
     let r = apply(app, &token).await;
     assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
     let application: Value = r.json().await.unwrap();

@@ -93,12 +93,15 @@ async fn a_database_dump_without_the_key_directory_reveals_no_phone_id_number_or
     let police = app
         .staff_token("police1", "verifier", None, Some("police"))
         .await;
-    let record: Value =
-        epermit_tests::fixtures::get(&app, &police, &format!("/v1/permits/{}", h.number))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let record: Value = epermit_tests::fixtures::get(
+        &app,
+        &police,
+        &format!("/v1/permits/{}?purpose=case:ZJ-2026-000201", h.number),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(record["holder"]["phone"], h.phone);
     assert_eq!(record["holder"]["id_number"], holder_id);
 
@@ -260,7 +263,10 @@ async fn rows_stored_in_clear_by_the_previous_version_are_sealed_at_start_and_ke
         .staff_token("police2", "verifier", None, Some("police"))
         .await;
     let record: Value = client
-        .get(url(&format!("/v1/permits/{}", h.number)))
+        .get(url(&format!(
+            "/v1/permits/{}?purpose=case:ZJ-2026-000201",
+            h.number
+        )))
         .bearer_auth(&police)
         .send()
         .await
