@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`, text exposition format): requests by route pattern, method
-//! and status, their latency, verification verdicts, and personal-data look-ups per staff account
-//! (so one account harvesting records shows on a dashboard). Labels never carry personal data
+//! and status, their latency, verification verdicts, login codes sent and not sent (an SMS gateway
+//! outage shows before residents call), and personal-data look-ups per staff account (so one
+//! account harvesting records shows on a dashboard). Labels never carry personal data
 //! (route patterns, not paths; staff accounts as `staff:12`, not names).
 
 use prometheus::{
@@ -14,6 +15,7 @@ pub struct Metrics {
     latency: HistogramVec,
     verdicts: IntCounterVec,
     lookups: IntCounterVec,
+    codes: IntCounterVec,
 }
 
 impl Metrics {
@@ -51,14 +53,23 @@ impl Metrics {
             ),
             &["account", "org_kind"],
         )?;
+        let codes = IntCounterVec::new(
+            Opts::new(
+                "login_codes_total",
+                "Login codes asked for by outcome: sent, or failed (the SMS gateway did not take it)",
+            ),
+            &["outcome"],
+        )?;
         registry.register(Box::new(verdicts.clone()))?;
         registry.register(Box::new(lookups.clone()))?;
+        registry.register(Box::new(codes.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
             verdicts,
             lookups,
+            codes,
         })
     }
 
@@ -79,6 +90,12 @@ impl Metrics {
     /// the staff account (`staff:12`), `org_kind` its organisation kind (`police`).
     pub fn observe_personal_data_lookup(&self, account: &str, org_kind: &str) {
         self.lookups.with_label_values(&[account, org_kind]).inc();
+    }
+
+    /// Records one login code handed to the sender: `sent`, or not (503 `sms_unavailable`).
+    pub fn observe_login_code(&self, sent: bool) {
+        let outcome = if sent { "sent" } else { "failed" };
+        self.codes.with_label_values(&[outcome]).inc();
     }
 
     /// The text exposition of every metric.

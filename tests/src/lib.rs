@@ -259,15 +259,29 @@ impl TestApp {
             .and_then(|v| v["code"].as_str().map(str::to_owned))
     }
 
-    /// Logs a resident in through the OTP flow and returns the token response.
-    pub async fn login_resident(&self, phone: &str) -> Value {
-        let r = self
-            .client
+    /// `POST /v1/auth/otp` for `phone`: asks for a login code.
+    pub async fn ask_code(&self, phone: &str) -> reqwest::Response {
+        self.client
             .post(self.url("/v1/auth/otp"))
             .json(&json!({ "phone": phone }))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `POST /v1/auth/login` with `phone` and `code`.
+    pub async fn log_in(&self, phone: &str, code: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/auth/login"))
+            .json(&json!({ "phone": phone, "code": code }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs a resident in through the OTP flow and returns the token response.
+    pub async fn login_resident(&self, phone: &str) -> Value {
+        let r = self.ask_code(phone).await;
         assert_eq!(
             r.status(),
             202,
@@ -275,13 +289,7 @@ impl TestApp {
             r.text().await.unwrap_or_default()
         );
         let code = self.last_code_for(phone).expect("a code in the outbox");
-        let r = self
-            .client
-            .post(self.url("/v1/auth/login"))
-            .json(&json!({ "phone": phone, "code": code }))
-            .send()
-            .await
-            .unwrap();
+        let r = self.log_in(phone, &code).await;
         assert_eq!(r.status(), 200, "login");
         r.json().await.unwrap()
     }

@@ -101,7 +101,9 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> ApiRe
         take_back(state, &counted).await;
         return Err(e.into());
     }
-    if let Err(e) = state.sender.send(phone, &code).await {
+    let sent = state.sender.send(phone, &code).await;
+    state.metrics.observe_login_code(sent.is_ok());
+    if let Err(e) = sent {
         // No usable code is left behind: the phone never got it.
         if let Err(err) = state.shared.delete_otp(&account).await {
             tracing::error!(error = %err, "an undelivered login code could not be discarded");

@@ -116,19 +116,24 @@ pub async fn publish_from_cli(
     subject: &str,
     epoch: i64,
 ) -> bool {
-    use secrecy::ExposeSecret;
-    let Some(url) = &settings.redis_url else {
-        return false;
-    };
-    let Ok(shared) =
-        crate::shared_state::RedisState::connect(url.expose_secret(), &settings.redis_prefix)
-    else {
+    let Some(shared) = cli_shared_store(settings) else {
         return false;
     };
     shared
         .epoch_raise(subject, epoch, settings.tokens.revocation_mirror())
         .await
         .is_ok()
+}
+
+/// The shared store the running instances use, for a CLI command: Redis when `redis_url` is set
+/// and a connection can be made; `None` with the in-process store (nothing outside the server to
+/// reach) or when Redis is out of reach.
+pub fn cli_shared_store(
+    settings: &crate::config::Settings,
+) -> Option<crate::shared_state::RedisState> {
+    use secrecy::ExposeSecret;
+    let url = settings.redis_url.as_ref()?;
+    crate::shared_state::RedisState::connect(url.expose_secret(), &settings.redis_prefix).ok()
 }
 
 #[cfg(test)]

@@ -221,8 +221,20 @@ pub fn lifecycle(config: Option<&Path>, command: crate::cli::StaffCommand) -> Ou
                 return Outcome::bad_input(json!({ "error": "database_error" }));
             }
         };
+        let unlock = matches!(change, Change::Unlock);
         match staff_accounts::apply(&store, "operator:cli", account.id, change).await {
             Ok(applied) => {
+                // The throttles live in the shared store: with Redis, forget them there too, as
+                // the admin API does (with the in-process store they lapse on their own).
+                let throttles_forgotten = match crate::auth::revocation::cli_shared_store(&settings)
+                {
+                    Some(shared) if unlock => {
+                        crate::auth::login::forget_throttles(&shared, account.id)
+                            .await
+                            .is_ok()
+                    }
+                    _ => false,
+                };
                 let subject = format!("staff:{}", account.id);
                 let mirrored = match applied.epoch {
                     Some(epoch) => {
@@ -234,6 +246,9 @@ pub fn lifecycle(config: Option<&Path>, command: crate::cli::StaffCommand) -> Ou
                 answer["changed"] = json!(applied.changed);
                 if applied.epoch.is_some() {
                     answer["revocation_published"] = json!(mirrored);
+                }
+                if unlock {
+                    answer["throttles_forgotten"] = json!(throttles_forgotten);
                 }
                 Outcome::ok(answer)
             }

@@ -1,28 +1,10 @@
 //! Codes that cannot be guessed or bombed (issue 12 item 2): a phone's wrong-guess budget holds
 //! across resends, a resend cool-down, daily caps per phone and per client, PRC mobile numbers.
 
-use epermit_tests::{TestApp, spawn_app, spawn_app_with};
+use epermit_tests::{spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 const PHONE: &str = "13712345678";
-
-async fn ask_code(app: &TestApp, phone: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/auth/otp"))
-        .json(&json!({ "phone": phone }))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn log_in(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/auth/login"))
-        .json(&json!({ "phone": phone, "code": code }))
-        .send()
-        .await
-        .unwrap()
-}
 
 /// A code that is not `code`.
 fn other_than(code: &str) -> &'static str {
@@ -48,28 +30,28 @@ async fn a_resend_does_not_reset_the_phones_wrong_guess_budget() {
     ])
     .await;
     for round in 0..2 {
-        assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+        assert_eq!(app.ask_code(PHONE).await.status(), 202);
         let code = app.last_code_for(PHONE).unwrap();
         for guess in 0..2 {
-            let r = log_in(&app, PHONE, other_than(&code)).await;
+            let r = app.log_in(PHONE, other_than(&code)).await;
             assert_eq!(r.status(), 400, "round {round} guess {guess}");
             let left = r.json::<Value>().await.unwrap()["attempts_left"].clone();
             assert_eq!(left, json!(5 - (round * 2 + guess + 1)));
         }
     }
     // Third code: one guess left; the fifth wrong guess spends the budget.
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let code = app.last_code_for(PHONE).unwrap();
-    let r = log_in(&app, PHONE, other_than(&code)).await;
+    let r = app.log_in(PHONE, other_than(&code)).await;
     assert_eq!(r.status(), 429);
     assert_eq!(
         r.json::<Value>().await.unwrap()["type"],
         "too_many_attempts"
     );
     // A fresh code, even the right one, is refused until the window ends.
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let code = app.last_code_for(PHONE).unwrap();
-    let r = log_in(&app, PHONE, &code).await;
+    let r = app.log_in(PHONE, &code).await;
     assert_eq!(r.status(), 429);
     let wait = retry_after(&r);
     assert!((250..=300).contains(&wait), "Retry-After {wait}");
@@ -87,15 +69,15 @@ async fn wrong_guesses_are_capped_per_phone_per_day() {
         ("EPERMIT_OTP__DAILY_MAX_ATTEMPTS", "3"),
     ])
     .await;
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let code = app.last_code_for(PHONE).unwrap();
-    assert_eq!(log_in(&app, PHONE, other_than(&code)).await.status(), 400);
-    assert_eq!(log_in(&app, PHONE, other_than(&code)).await.status(), 429);
+    assert_eq!(app.log_in(PHONE, other_than(&code)).await.status(), 400);
+    assert_eq!(app.log_in(PHONE, other_than(&code)).await.status(), 429);
     // The one-second window ends; the day's budget has one guess left.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let code = app.last_code_for(PHONE).unwrap();
-    let r = log_in(&app, PHONE, other_than(&code)).await;
+    let r = app.log_in(PHONE, other_than(&code)).await;
     assert_eq!(r.status(), 429);
     assert!(retry_after(&r) > 23 * 3600, "until the day's window ends");
 }
@@ -104,7 +86,7 @@ async fn wrong_guesses_are_capped_per_phone_per_day() {
 async fn a_second_code_within_the_cool_down_is_429_code_cool_down() {
     let app = spawn_app_with(&[("EPERMIT_OTP__COOL_DOWN_SECS", "60")]).await;
     let before = chrono::Utc::now();
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 202);
     let sent: Value = r.json().await.unwrap();
     assert_eq!(sent["sent"], true);
@@ -115,13 +97,13 @@ async fn a_second_code_within_the_cool_down_is_429_code_cool_down() {
     let after = (next - before).num_seconds();
     assert!((59..=61).contains(&after), "next code in {after} s");
 
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 429);
     let wait = retry_after(&r);
     assert!((1..=60).contains(&wait), "Retry-After {wait}");
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "code_cool_down");
     // Another phone is not held up.
-    assert_eq!(ask_code(&app, "13712345679").await.status(), 202);
+    assert_eq!(app.ask_code("13712345679").await.status(), 202);
 }
 
 #[actix_web::test]
@@ -133,13 +115,13 @@ async fn codes_to_one_phone_are_capped_per_day_with_429_daily_limit() {
     ])
     .await;
     for _ in 0..3 {
-        assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+        assert_eq!(app.ask_code(PHONE).await.status(), 202);
     }
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 429);
     assert!(retry_after(&r) > 23 * 3600);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "daily_limit");
-    assert_eq!(ask_code(&app, "13712345679").await.status(), 202);
+    assert_eq!(app.ask_code("13712345679").await.status(), 202);
 }
 
 #[actix_web::test]
@@ -151,12 +133,9 @@ async fn codes_asked_for_by_one_client_are_capped_per_day_with_429_daily_limit()
     ])
     .await;
     for i in 0..3 {
-        assert_eq!(
-            ask_code(&app, &format!("1371234560{i}")).await.status(),
-            202
-        );
+        assert_eq!(app.ask_code(&format!("1371234560{i}")).await.status(), 202);
     }
-    let r = ask_code(&app, "13712345609").await;
+    let r = app.ask_code("13712345609").await;
     assert_eq!(r.status(), 429);
     assert!(retry_after(&r) > 23 * 3600);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "daily_limit");
@@ -172,7 +151,7 @@ async fn only_prc_mobile_numbers_get_a_code() {
         "1381234567８",
         "+1 415 555 0100",
     ] {
-        let r = ask_code(&app, bad).await;
+        let r = app.ask_code(bad).await;
         assert_eq!(r.status(), 400, "{bad}");
         let p: Value = r.json().await.unwrap();
         assert_eq!(
@@ -180,7 +159,7 @@ async fn only_prc_mobile_numbers_get_a_code() {
             (Some("invalid_phone"), Some("phone"))
         );
     }
-    assert_eq!(ask_code(&app, "0086 137 1234 5678").await.status(), 202);
+    assert_eq!(app.ask_code("0086 137 1234 5678").await.status(), 202);
     assert!(
         app.last_code_for(PHONE).is_some(),
         "stored under the normalised number"

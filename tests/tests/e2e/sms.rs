@@ -5,34 +5,16 @@
 use std::time::{Duration, Instant};
 
 use epermit_tests::sms_gateway::{Answer, FakeGateway, GATEWAY_KEY};
-use epermit_tests::{TestApp, spawn_app, spawn_app_with, spawn_app_with_gateway};
-use serde_json::{Value, json};
+use epermit_tests::{spawn_app, spawn_app_with, spawn_app_with_gateway};
+use serde_json::Value;
 
 const PHONE: &str = "13912345678";
-
-async fn ask_code(app: &TestApp, phone: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/auth/otp"))
-        .json(&json!({ "phone": phone }))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn log_in(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/auth/login"))
-        .json(&json!({ "phone": phone, "code": code }))
-        .send()
-        .await
-        .unwrap()
-}
 
 #[actix_web::test]
 async fn a_resident_logs_in_with_the_code_the_sms_gateway_received() {
     let gateway = FakeGateway::start().await;
     let app = spawn_app_with_gateway(&gateway, &[]).await;
-    let r = ask_code(&app, "+86 139-1234-5678").await;
+    let r = app.ask_code("+86 139-1234-5678").await;
     assert_eq!(r.status(), 202);
     let received = gateway.received();
     assert_eq!(received.len(), 1);
@@ -47,7 +29,7 @@ async fn a_resident_logs_in_with_the_code_the_sms_gateway_received() {
         !app.outbox().exists(),
         "with a gateway nothing goes to the outbox"
     );
-    let r = log_in(&app, PHONE, &code).await;
+    let r = app.log_in(PHONE, &code).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
@@ -56,7 +38,7 @@ async fn a_gateway_5xx_then_success_delivers_the_code_once_retried() {
     let gateway = FakeGateway::start().await;
     gateway.answer(&[Answer::Status(503), Answer::Status(200)]);
     let app = spawn_app_with_gateway(&gateway, &[]).await;
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let received = gateway.received();
     assert_eq!(received.len(), 2, "one retry");
     assert_eq!(
@@ -65,11 +47,12 @@ async fn a_gateway_5xx_then_success_delivers_the_code_once_retried() {
     );
     assert_eq!(received[0].code(), received[1].code());
     let code = gateway.last_code_for(PHONE).unwrap();
-    assert_eq!(log_in(&app, PHONE, &code).await.status(), 200);
+    assert_eq!(app.log_in(PHONE, &code).await.status(), 200);
 }
 
 #[actix_web::test]
-async fn a_gateway_that_keeps_failing_is_503_sms_unavailable_and_leaves_no_usable_code() {
+async fn a_gateway_that_keeps_failing_is_503_sms_unavailable_leaves_no_usable_code_and_is_counted()
+{
     let gateway = FakeGateway::start().await;
     gateway.answer(&[Answer::Status(500)]);
     let app = spawn_app_with_gateway(
@@ -80,7 +63,7 @@ async fn a_gateway_that_keeps_failing_is_503_sms_unavailable_and_leaves_no_usabl
         ],
     )
     .await;
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().contains_key("retry-after"));
     let problem: Value = r.json().await.unwrap();
@@ -92,15 +75,31 @@ async fn a_gateway_that_keeps_failing_is_503_sms_unavailable_and_leaves_no_usabl
     );
     // The code the gateway saw (and might have delivered late) cannot be used.
     let code = gateway.last_code_for(PHONE).unwrap();
-    let r = log_in(&app, PHONE, &code).await;
+    let r = app.log_in(PHONE, &code).await;
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "code_expired");
     // The failed send did not start the cool-down: once the gateway is back, a code comes at once.
     gateway.answer(&[Answer::Status(200)]);
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let code = gateway.last_code_for(PHONE).unwrap();
-    assert_eq!(log_in(&app, PHONE, &code).await.status(), 200);
+    assert_eq!(app.log_in(PHONE, &code).await.status(), 200);
+    // The outage shows on a dashboard: one code failed, one was sent.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "epermit_login_codes_total{outcome=\"failed\"} 1",
+        "epermit_login_codes_total{outcome=\"sent\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[actix_web::test]
@@ -116,7 +115,7 @@ async fn a_gateway_that_does_not_answer_is_503_within_timeout_times_attempts() {
     )
     .await;
     let started = Instant::now();
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     let took = started.elapsed();
     assert_eq!(r.status(), 503);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "sms_unavailable");
@@ -127,7 +126,7 @@ async fn a_gateway_that_does_not_answer_is_503_within_timeout_times_attempts() {
         "took {took:?}"
     );
     let code = gateway.last_code_for(PHONE).unwrap();
-    assert_eq!(log_in(&app, PHONE, &code).await.status(), 400);
+    assert_eq!(app.log_in(PHONE, &code).await.status(), 400);
 }
 
 #[actix_web::test]
@@ -135,7 +134,7 @@ async fn a_gateway_4xx_is_not_retried_and_is_503_sms_unavailable() {
     let gateway = FakeGateway::start().await;
     gateway.answer(&[Answer::Status(400), Answer::Status(200)]);
     let app = spawn_app_with_gateway(&gateway, &[("EPERMIT_SMS_RETRIES", "3")]).await;
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 503);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "sms_unavailable");
     assert_eq!(gateway.received().len(), 1);
@@ -149,7 +148,7 @@ async fn a_wrong_gateway_key_is_a_4xx_and_the_key_is_never_in_the_answer() {
         ("EPERMIT_SMS_API_KEY", "wrong-key-s3cr3t"),
     ])
     .await;
-    let r = ask_code(&app, PHONE).await;
+    let r = app.ask_code(PHONE).await;
     assert_eq!(r.status(), 503);
     let text = r.text().await.unwrap();
     assert!(!text.contains("s3cr3t"), "{text}");
@@ -188,9 +187,9 @@ async fn production_serves_metrics_only_on_the_internal_listener() {
         .unwrap();
     assert_eq!(r.status(), 404, "the internal listener serves metrics only");
     // Production logs in through the gateway and writes no outbox.
-    assert_eq!(ask_code(&app, PHONE).await.status(), 202);
+    assert_eq!(app.ask_code(PHONE).await.status(), 202);
     let code = gateway.last_code_for(PHONE).unwrap();
-    assert_eq!(log_in(&app, PHONE, &code).await.status(), 200);
+    assert_eq!(app.log_in(PHONE, &code).await.status(), 200);
     assert!(!app.outbox().exists());
 }
 
