@@ -124,16 +124,16 @@ impl Application {
         })?
         .shutdown_timeout(10)
         .run();
+        let metrics = match state.settings.metrics_listener() {
+            Some(addr) => Some(metrics_server(state.clone(), addr)?),
+            None => None,
+        };
         let checkpointer = crate::audit::checkpoint::spawn(
             state.store.clone(),
             state.audit_key.clone(),
             state.settings.audit.clone(),
             state.audit_export.clone(),
         );
-        let metrics = match state.settings.metrics_listener() {
-            Some(addr) => Some(metrics_server(state.clone(), addr)?),
-            None => None,
-        };
         Ok(Application {
             port,
             server,
