@@ -645,12 +645,6 @@ impl Settings {
                 "must be a multiple of 4 from 1024 to 65536",
             ));
         }
-        if self.rate_limits.police_lookups_per_hour == 0 {
-            return Err((
-                "rate_limits.police_lookups_per_hour",
-                "must be greater than 0",
-            ));
-        }
         if self
             .audit
             .checkpoint_export
@@ -679,10 +673,15 @@ impl Settings {
         if self.mode == Mode::Production && self.otp.cool_down_secs == 0 {
             return Err(("otp.cool_down_secs", "must be greater than 0 in production"));
         }
-        if self.rate_limits.profile_per_hour == 0 {
-            return Err(("rate_limits.profile_per_hour", "must be greater than 0"));
-        }
         let positive: &[(&'static str, u64)] = &[
+            (
+                "rate_limits.police_lookups_per_hour",
+                self.rate_limits.police_lookups_per_hour.into(),
+            ),
+            (
+                "rate_limits.profile_per_hour",
+                self.rate_limits.profile_per_hour.into(),
+            ),
             (
                 "audit.checkpoint_every_entries",
                 self.audit.checkpoint_every_entries,

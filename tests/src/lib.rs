@@ -279,6 +279,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /v1/auth/refresh` with `refresh_token` (as the login or refresh answer gave it).
+    pub async fn refresh(&self, refresh_token: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/auth/refresh"))
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Logs a resident in through the OTP flow and returns the token response.
     pub async fn login_resident(&self, phone: &str) -> Value {
         let r = self.ask_code(phone).await;

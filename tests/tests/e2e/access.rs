@@ -204,23 +204,17 @@ async fn logout_ends_that_login_only_and_refuses_another_accounts_refresh_token(
     )
     .await;
     assert_eq!(r.status(), 200);
-    let refresh = |login: &Value| {
-        let body = json!({ "refresh_token": login["refresh_token"] });
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/v1/auth/refresh"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(refresh(&first).await, 401, "that login is over");
-    assert_eq!(refresh(&second).await, 200, "the other login goes on");
-    assert_eq!(refresh(&stranger).await, 200);
+    assert_eq!(
+        app.refresh(&first["refresh_token"]).await.status(),
+        401,
+        "that login is over"
+    );
+    assert_eq!(
+        app.refresh(&second["refresh_token"]).await.status(),
+        200,
+        "the other login goes on"
+    );
+    assert_eq!(app.refresh(&stranger["refresh_token"]).await.status(), 200);
     let entries = audit_actions(&app).await;
     assert!(entries.contains(&"auth.logout".to_owned()), "{entries:?}");
 }
@@ -243,20 +237,9 @@ async fn a_refresh_family_ends_at_its_absolute_lifetime_however_often_it_is_refr
     .await;
     let mut refresh_token = app.login_resident(PHONE).await["refresh_token"].clone();
     let start = Instant::now();
-    let refresh = |token: Value| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/v1/auth/refresh"))
-                .json(&json!({ "refresh_token": token }))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     while start.elapsed() < Duration::from_millis(2000) {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let r = refresh(refresh_token.clone()).await;
+        let r = app.refresh(&refresh_token).await;
         assert_eq!(
             r.status(),
             200,
@@ -267,7 +250,7 @@ async fn a_refresh_family_ends_at_its_absolute_lifetime_however_often_it_is_refr
     }
     tokio::time::sleep(Duration::from_millis(3300).saturating_sub(start.elapsed())).await;
     assert_eq!(
-        refresh(refresh_token).await.status(),
+        app.refresh(&refresh_token).await.status(),
         401,
         "refreshing did not stretch the login past 3 s"
     );
@@ -280,23 +263,12 @@ async fn a_refresh_family_not_refreshed_within_the_idle_timeout_ends() {
         ("EPERMIT_TOKENS__REFRESH_IDLE_SECS", "2"),
     ])
     .await;
-    let refresh = |token: Value| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/v1/auth/refresh"))
-                .json(&json!({ "refresh_token": token }))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let login = app.login_resident(PHONE).await;
-    let r = refresh(login["refresh_token"].clone()).await;
+    let r = app.refresh(&login["refresh_token"]).await;
     assert_eq!(r.status(), 200);
     let next: Value = r.json().await.unwrap();
     tokio::time::sleep(Duration::from_millis(2300)).await;
-    assert_eq!(refresh(next["refresh_token"].clone()).await.status(), 401);
+    assert_eq!(app.refresh(&next["refresh_token"]).await.status(), 401);
 }
 
 #[actix_web::test]
@@ -379,13 +351,7 @@ async fn admins_list_disable_enable_unlock_and_reset_staff_and_each_change_is_au
         get_status(&app, &app.address, token, "/v1/applications").await,
         401
     );
-    let r = app
-        .client
-        .post(app.url("/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": login["refresh_token"] }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.refresh(&login["refresh_token"]).await;
     assert_eq!(r.status(), 401, "its sessions are revoked");
     assert_eq!(
         staff_login(&app, &app.address, "officer1", PASSWORD, None)
@@ -435,13 +401,7 @@ async fn a_disabled_officer_cannot_refresh() {
     api::store::staff::set_disabled(app.state.store.conn(), id, Some(chrono::Utc::now()))
         .await
         .unwrap();
-    let r = app
-        .client
-        .post(app.url("/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": login["refresh_token"] }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.refresh(&login["refresh_token"]).await;
     assert_eq!(r.status(), 401);
 }
 

@@ -127,25 +127,14 @@ async fn otp_requests_are_rate_limited_per_account() {
 async fn refresh_rotates_and_reuse_of_a_spent_token_revokes_the_family() {
     let app = spawn_app().await;
     let first = app.login_resident(PHONE).await;
-    let refresh = |token: Value| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/v1/auth/refresh"))
-                .json(&json!({ "refresh_token": token }))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let r = refresh(first["refresh_token"].clone()).await;
+    let r = app.refresh(&first["refresh_token"]).await;
     assert_eq!(r.status(), 200);
     let second: Value = r.json().await.unwrap();
     assert_ne!(second["refresh_token"], first["refresh_token"]);
     // The first token again: a copy is out there, so the whole family goes.
-    assert_eq!(refresh(first["refresh_token"].clone()).await.status(), 401);
-    assert_eq!(refresh(second["refresh_token"].clone()).await.status(), 401);
-    assert_eq!(refresh(json!("not-a-token")).await.status(), 401);
+    assert_eq!(app.refresh(&first["refresh_token"]).await.status(), 401);
+    assert_eq!(app.refresh(&second["refresh_token"]).await.status(), 401);
+    assert_eq!(app.refresh(&json!("not-a-token")).await.status(), 401);
 }
 
 #[actix_web::test]

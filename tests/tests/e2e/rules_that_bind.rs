@@ -51,6 +51,21 @@ async fn registrations(app: &TestApp, token: &str) -> Vec<Value> {
         .clone()
 }
 
+/// Ends the caller's first registration today (after submitting: the case approval must see).
+async fn end_first_registration(app: &TestApp, resident: &str) {
+    let registration = registrations(app, resident).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = post(
+        app,
+        resident,
+        &format!("/v1/residences/{registration}/end"),
+        json!({ "end": today().to_string() }),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "end: {}", r.text().await.unwrap());
+}
+
 /// Asserts the application is still awaiting review and can be rejected with a reason.
 async fn still_reviewable(app: &TestApp, officer: &str, resident: &str, id: i64) {
     let r = get(app, officer, &format!("/v1/applications/{id}")).await;
@@ -72,17 +87,7 @@ async fn still_reviewable(app: &TestApp, officer: &str, resident: &str, id: i64)
 async fn approval_is_refused_when_the_registration_ended_after_submission() {
     let app = spawn_app().await;
     let (resident, id) = submitted(&app, "13900001201", "33070219900101201").await;
-    let registration = registrations(&app, &resident).await[0]["id"]
-        .as_i64()
-        .unwrap();
-    let r = post(
-        &app,
-        &resident,
-        &format!("/v1/residences/{registration}/end"),
-        json!({ "end": today().to_string() }),
-    )
-    .await;
-    assert_eq!(r.status(), 200, "end: {}", r.text().await.unwrap());
+    end_first_registration(&app, &resident).await;
 
     let officer = app
         .staff_token("officer-1201", "officer", Some("330702"), None)
@@ -108,17 +113,7 @@ async fn approval_is_refused_when_the_registration_ended_after_submission() {
 async fn approval_is_refused_when_the_applicant_moved_to_another_district_after_submission() {
     let app = spawn_app().await;
     let (resident, id) = submitted(&app, "13900001202", "33070219900101202").await;
-    let registration = registrations(&app, &resident).await[0]["id"]
-        .as_i64()
-        .unwrap();
-    let r = post(
-        &app,
-        &resident,
-        &format!("/v1/residences/{registration}/end"),
-        json!({ "end": today().to_string() }),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    end_first_registration(&app, &resident).await;
     // Moved to 义乌市 and confirmed there: still six months in Jinhua, a credential could be
     // signed, but no longer registered in the district applied to.
     let moved = declare(&app, &resident, "330782", &today().to_string()).await;
