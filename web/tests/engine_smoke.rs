@@ -1,6 +1,7 @@
 //! Runs `engine_smoke.mjs` in Node: the committed `api/web/common/epermit_web.wasm` through
 //! `api/web/common/engine.js`, so `cargo test` covers the ABI and the loader, not only the calls.
-//! The fixture is made here, from the same demo world as the native tests.
+//! The fixture is made here, from the same demo world as the native tests; with
+//! `EPERMIT_WEB_FIXTURE_DIR` set it is also kept there (to try the module by hand).
 
 mod support;
 
@@ -39,6 +40,14 @@ fn the_committed_module_verifies_through_engine_js_in_node() {
     let meta =
         serde_json::json!({ "width": frame.width(), "height": frame.height(), "text": text });
     put("qr.json", meta.to_string().as_bytes());
+
+    if let Some(keep) = std::env::var_os("EPERMIT_WEB_FIXTURE_DIR") {
+        std::fs::create_dir_all(&keep).unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), Path::new(&keep).join(entry.file_name())).unwrap();
+        }
+    }
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engine_smoke.mjs");
     let output = match Command::new("node").arg(&script).arg(dir.path()).output() {
