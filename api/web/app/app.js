@@ -95,15 +95,11 @@ async function boot() {
     showLogin();
     byId("login-phone").focus();
   });
-  for (const button of document.querySelectorAll("[data-lang-switch]")) {
-    // The catalogue switches first (its own listener); then the built parts are drawn again.
-    button.addEventListener("click", () =>
-      setTimeout(() => {
-        relabelRegistrations();
-        if (sess.get()) route();
-      }, 50),
-    );
-  }
+  // The catalogue translates the markup; the parts built by script are drawn again.
+  document.addEventListener("epermit:language", () => {
+    relabelRegistrations();
+    if (sess.get()) route();
+  });
   window.addEventListener("hashchange", route);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("./sw.js").catch(() => {});

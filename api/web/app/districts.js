@@ -1,5 +1,5 @@
 // Jinhua's nine districts (GB/T 2260 codes, SPEC §1): the codes the service accepts, named in
-// the reader's language by the catalogue (`app.district.<code>`).
+// the reader's language by the catalogue (`common.district.<code>`).
 
 import { t } from "/web/i18n.js";
 import { el } from "./dom.js";
@@ -10,7 +10,7 @@ export const DISTRICTS = [
 
 /** The district's name (the code itself for one the catalogue lacks). */
 export function districtName(code) {
-  return DISTRICTS.includes(String(code)) ? t(`app.district.${code}`) : String(code);
+  return DISTRICTS.includes(String(code)) ? t(`common.district.${code}`) : String(code);
 }
 
 /** Fills a `<select>` with the districts, keeping its choice. */

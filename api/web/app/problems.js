@@ -31,7 +31,6 @@ const KNOWN = new Set([
   "invalid_phone",
   "missing_field",
   "name_fixed",
-  "network",
   "permit_held",
   "permit_revoked",
   "profile_incomplete",
@@ -60,20 +59,22 @@ export function problemText(err) {
   const type = err && err.type;
   if (!type) {
     // fetch() failing is a TypeError: the network, not the reader.
-    if (err instanceof TypeError) return t("app.problem.network");
+    if (err instanceof TypeError) return t("common.error.network");
     return t("app.problem.unknown", { detail: (err && err.message) || "" });
   }
+  const extra = err.problem || {};
   const params = {
     retry: err.retryAfter ?? "",
-    attempts: err.attempts_left ?? err.raw?.attempts_left ?? "",
+    attempts: extra.attempts_left ?? "",
     detail: err.detail || err.title || type,
-    opens: err.raw?.window_opens ?? err.window_opens ?? "",
-    anniversary: err.raw?.anniversary ?? err.anniversary ?? "",
+    opens: extra.window_opens ?? "",
+    anniversary: extra.anniversary ?? "",
   };
+  if (type === "network") return t("common.error.network");
   let text = KNOWN.has(type)
     ? t(`app.problem.${type}`, params)
     : t("app.problem.unknown", { detail: params.detail });
-  const unmet = err.raw?.unmet ?? err.unmet;
+  const unmet = extra.unmet;
   if (type === "application_refused" && Array.isArray(unmet)) {
     const reasons = unmet.map((u) =>
       UNMET.has(u.condition)

@@ -26,6 +26,7 @@ const SHELL = [
   "/web/i18n.js",
   "/web/api.js",
   "/web/engine.js",
+  "/web/epermit_web.wasm",
   "/web/i18n/zh-CN.json",
   "/web/i18n/en.json",
 ];
