@@ -37,7 +37,7 @@ function item(sess, r, reload) {
     const id = `reg-end-${r.id}`;
     const input = el("input", { id, type: "date", required: true, value: todayInShanghai() });
     const button = el("button", { type: "submit", class: "secondary" }, t("app.reg.end"));
-    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const error = el("p", { class: "message bad", role: "alert", hidden: true });
     const form = el(
       "form",
       { class: "reg-end" },
