@@ -52,6 +52,7 @@ async function route() {
   }
   const name = current();
   if (name !== "permit") stopLiveQr();
+  announce("");
   showOnly(`view-${name}`);
   byId("tabs").hidden = false;
   byId("logout").hidden = false;

@@ -7,7 +7,7 @@ import { t } from "/web/i18n.js";
 import { announce, busy, byId, day, el } from "./dom.js";
 import { districtName } from "./districts.js";
 
-const ICONS = { submitted: "⏳", approved: "✔", rejected: "✖" };
+const ICONS = { submitted: "○", approved: "✔", rejected: "✖" };
 
 /** The key of the submission being attempted: kept across retries of the same form contents. */
 let pending = null;

@@ -29,7 +29,7 @@ export function stopLiveQr() {
   live = null;
 }
 
-const STATUS_ICONS = { active: "✔", suspended: "⏸", revoked: "✖" };
+const STATUS_ICONS = { active: "✔", suspended: "‖", revoked: "✖" };
 
 function renderFacts(permit, me) {
   const rows = [
@@ -64,7 +64,7 @@ function renderEndorsement(window) {
   const state = byId("endorse-state");
   state.className = `badge badge-endorse-${stage}`;
   state.replaceChildren(
-    el("span", { "aria-hidden": "true" }, { before_window: "⏳", open: "✎", overdue: "⚠" }[stage]),
+    el("span", { "aria-hidden": "true" }, { before_window: "○", open: "✎", overdue: "⚠" }[stage]),
     " ",
     t(`app.endorse.stage.${stage}`, {
       opens: day(window.window_opens),

@@ -28,7 +28,7 @@ function item(sess, r, reload) {
     el(
       "p",
       { class: `badge badge-${state}` },
-      el("span", { "aria-hidden": "true" }, { declared: "⏳", confirmed: "✔", ended: "■" }[state]),
+      el("span", { "aria-hidden": "true" }, { declared: "○", confirmed: "✔", ended: "■" }[state]),
       " ",
       t(`app.reg.state.${state}`),
     ),

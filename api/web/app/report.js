@@ -74,7 +74,7 @@ function ruleFigure(rule, report) {
     el(
       "p",
       { class: rule.met ? "met-on ok" : "met-on" },
-      el("span", { "aria-hidden": "true" }, rule.met ? "✔ " : "⏳ "),
+      el("span", { "aria-hidden": "true" }, rule.met ? "✔ " : "○ "),
       when,
     ),
   );
@@ -91,7 +91,7 @@ export function renderReport(report) {
   verdict.className = `verdict ${report.eligible ? "verdict-ok" : "verdict-wait"}`;
   verdict.dataset.eligible = String(report.eligible);
   verdict.replaceChildren(
-    el("span", { "aria-hidden": "true" }, report.eligible ? "✔ " : "⏳ "),
+    el("span", { "aria-hidden": "true" }, report.eligible ? "✔ " : "○ "),
     report.eligible
       ? t("app.report.eligible")
       : report.residence_met

@@ -27,7 +27,10 @@ fn codes_sent(app: &TestApp, phone: &str) -> usize {
 async fn next_code(app: &TestApp, phone: &str, before: usize) -> String {
     let deadline = std::time::Instant::now() + WAIT;
     while codes_sent(app, phone) <= before {
-        assert!(std::time::Instant::now() < deadline, "no new code for the phone");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new code for the phone"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.last_code_for(phone).expect("a code")
@@ -40,8 +43,18 @@ async fn type_into(browser: &Browser, css: &str, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
+/// Clicks `css` as a thumb would: scrolled into the middle of the screen first (clear of the tab bar).
 async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css, WAIT).await.click().await.unwrap();
+    let element = browser.wait_for(css, WAIT).await;
+    browser
+        .client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
 }
 
 /// Sets a date input (Chromium's date field takes keys in the locale's order; the value is not).
@@ -75,7 +88,9 @@ async fn go(browser: &Browser, view: &str) {
     browser
         .client
         .execute(
-            "document.body.dataset.loaded = ''; location.hash = arguments[0];",
+            "document.body.dataset.loaded = '';
+             if (location.hash === '#' + arguments[0]) window.dispatchEvent(new HashChangeEvent('hashchange'));
+             else location.hash = arguments[0];",
             vec![json!(view)],
         )
         .await
@@ -134,13 +149,26 @@ async fn ready_to_apply(app: &TestApp, token: &str, phone: &str, id17: &str) -> 
     officer
 }
 
+/// Scrolls the page back to its top (the clicks scroll).
+async fn to_top(browser: &Browser) {
+    browser
+        .client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+}
+
 /// Takes the screenshot `app-phone-<name>`, then `app-desktop-<name>` at 1280 × 800, and goes
 /// back to the phone's size. The desktop PNG.
 async fn both_sizes(browser: &Browser, name: &str) -> Vec<u8> {
+    to_top(browser).await;
     browser.save_screenshot(&format!("app-phone-{name}")).await;
     browser.resize(1280, 800).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let png = browser.save_screenshot(&format!("app-desktop-{name}")).await;
+    to_top(browser).await;
+    let png = browser
+        .save_screenshot(&format!("app-desktop-{name}"))
+        .await;
     browser.resize(360, 780).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     png
@@ -151,10 +179,17 @@ async fn live_qr_text(browser: &Browser, png: &[u8]) -> String {
     let texts = zbar_decode(png);
     let made_at = browser
         .client
-        .execute("return document.getElementById('live-qr').dataset.madeAt;", vec![])
+        .execute(
+            "return document.getElementById('live-qr').dataset.madeAt;",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(texts.len(), 1, "one QR code on the card: {texts:?} (made at {made_at})");
+    assert_eq!(
+        texts.len(),
+        1,
+        "one QR code on the card: {texts:?} (made at {made_at})"
+    );
     texts[0].clone()
 }
 
@@ -189,7 +224,10 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     assert!(profile.contains("张小明"), "{profile}");
     assert!(profile.contains("138****8021"), "{profile}");
     let masked_id = text_of(&browser, "#profile-view dd[data-field=id_number]").await;
-    assert!(masked_id.contains('*') && masked_id.len() == 18, "{masked_id}");
+    assert!(
+        masked_id.contains('*') && masked_id.len() == 18,
+        "{masked_id}"
+    );
 
     // Applying with a PDF through the file input.
     go(&browser, "apply").await;
@@ -229,7 +267,10 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     // The permit card: not bound yet, so the static code shows, labelled as the fallback.
     go(&browser, "permit").await;
     let number = text_of(&browser, "#permit-facts").await;
-    assert!(number.contains(issued["number"].as_str().unwrap()), "{number}");
+    assert!(
+        number.contains(issued["number"].as_str().unwrap()),
+        "{number}"
+    );
     browser.wait_for("#static-qr svg", WAIT).await;
     assert!(
         browser
@@ -271,8 +312,8 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     let school = app
         .staff_token("school-app", "verifier", None, Some("school"))
         .await;
-    browser.save_screenshot("app-phone-qr").await;
-    let phone_png = browser.screenshot_png().await;
+    to_top(&browser).await;
+    let phone_png = browser.save_screenshot("app-phone-qr").await;
     let text = live_qr_text(&browser, &phone_png).await;
     assert!(text.starts_with("EPP1:"), "{text}");
     let v: Value = post(&app, &school, "/v1/verify", json!({ "qr": text }))
@@ -359,14 +400,27 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     both_sizes(&browser, "report").await;
 
     // Logging out forgets the tokens and shows the login again.
-    click(&browser, "#logout").await;
-    browser.wait_for("#login-phone", WAIT).await;
-    let kept = browser
+    let refresh = browser
         .client
-        .execute("return localStorage.getItem('epermit.app.session');", vec![])
+        .execute(
+            "return JSON.parse(localStorage.getItem('epermit.app.session')).refresh_token;",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(kept, Value::Null);
+    click(&browser, "#logout").await;
+    browser
+        .wait_until(
+            "!document.getElementById('view-login').hidden \
+             && localStorage.getItem('epermit.app.session') === null",
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        app.refresh(&refresh).await.status(),
+        401,
+        "the logout ended the login on the service too"
+    );
     browser.close().await;
 }
 
@@ -387,7 +441,10 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
     let error = browser.wait_for("#reg-error:not([hidden])", WAIT).await;
     let said = error.text().await.unwrap();
     assert!(said.contains("30"), "{said}");
-    assert!(!said.contains("start_too_far_in_past"), "a sentence, not a code: {said}");
+    assert!(
+        !said.contains("start_too_far_in_past"),
+        "a sentence, not a code: {said}"
+    );
 
     set_date(&browser, "#reg-start", &days_ago(3)).await;
     click(&browser, "#reg-declare").await;
@@ -395,7 +452,10 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
         .wait_for("#reg-list li[data-state=declared]", WAIT)
         .await;
     let shown = item.text().await.unwrap();
-    assert!(shown.contains("金东区") && shown.contains("多湖街道光南社区"), "{shown}");
+    assert!(
+        shown.contains("金东区") && shown.contains("多湖街道光南社区"),
+        "{shown}"
+    );
     let listed: Value = get(&app, &token, "/v1/residences")
         .await
         .json()
@@ -407,7 +467,11 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
 
     let id = listed["items"][0]["id"].as_i64().unwrap();
     set_date(&browser, &format!("#reg-end-{id}"), &days_ago(1)).await;
-    click(&browser, &format!("#reg-list li[data-id='{id}'] .reg-end button")).await;
+    click(
+        &browser,
+        &format!("#reg-list li[data-id='{id}'] .reg-end button"),
+    )
+    .await;
     browser
         .wait_for("#reg-list li[data-state=ended]", WAIT)
         .await;
@@ -453,12 +517,18 @@ async fn a_code_asked_again_too_soon_and_a_wrong_code_are_said_in_words() {
         .await
         .unwrap();
     assert!(said.contains("验证码不对"), "{said}");
-    assert!(said.chars().any(|c| c.is_ascii_digit()), "tries left: {said}");
+    assert!(
+        said.chars().any(|c| c.is_ascii_digit()),
+        "tries left: {said}"
+    );
 
     // The page counts the cool-down on the button; asked anyway (as a second tab would), the
     // answer is a sentence with the wait.
     let send = browser.wait_for("#login-send", WAIT).await;
-    assert!(!send.is_enabled().await.unwrap(), "the button waits out the cool-down");
+    assert!(
+        !send.is_enabled().await.unwrap(),
+        "the button waits out the cool-down"
+    );
     browser
         .client
         .execute(
