@@ -1,4 +1,4 @@
-// Small DOM helpers of the resident app: building elements without innerHTML, the status line
+// Small DOM helpers of the resident app: building elements from nodes, never from HTML text, the status line
 // that screen readers announce, and problem messages next to the form they belong to.
 
 import { t } from "/web/i18n.js";
