@@ -546,3 +546,77 @@ async fn a_code_asked_again_too_soon_and_a_wrong_code_are_said_in_words() {
     assert_eq!(codes_sent(&app, phone), 1, "no second code was sent");
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn the_app_is_installable_and_its_service_worker_keeps_the_shell_but_no_api_answer() {
+    let app = spawn_app().await;
+    let manifest: Value = app
+        .client
+        .get(app.url("/app/manifest.webmanifest"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["start_url"], "/app/");
+    assert_eq!(manifest["display"], "standalone");
+    assert!(manifest["theme_color"].is_string());
+    for size in ["192x192", "512x512"] {
+        let icon = manifest["icons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["sizes"] == size)
+            .unwrap_or_else(|| panic!("a {size} icon"));
+        let r = app
+            .client
+            .get(app.url(icon["src"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let png = r.bytes().await.unwrap();
+        let (w, h) = size.split_once('x').unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(
+            u32::from_be_bytes(png[16..20].try_into().unwrap()).to_string(),
+            w
+        );
+        assert_eq!(
+            u32::from_be_bytes(png[20..24].try_into().unwrap()).to_string(),
+            h
+        );
+    }
+
+    let phone = "13800138024";
+    let browser = Browser::start(BrowserOptions::phone()).await;
+    log_in(&app, &browser, phone).await;
+    browser
+        .wait_until("navigator.serviceWorker.controller !== null", WAIT)
+        .await;
+    loaded(&browser, "permit").await;
+    go(&browser, "profile").await;
+    let kept = browser
+        .wait_until(
+            "(window.__kept ??= (async () => { const c = await caches.open('epermit-app-shell-v1'); \
+              window.__keys = (await c.keys()).map((r) => new URL(r.url).pathname); })(), \
+              window.__keys && window.__keys.includes('/app/app.js') && window.__keys)",
+            WAIT,
+        )
+        .await;
+    let kept: Vec<String> = serde_json::from_value(kept).unwrap();
+    for shell in [
+        "/app/",
+        "/app/index.html",
+        "/web/i18n.js",
+        "/web/epermit_web.wasm",
+    ] {
+        assert!(kept.iter().any(|k| k == shell), "{shell} kept: {kept:?}");
+    }
+    assert!(
+        kept.iter().all(|k| !k.starts_with("/v1/")),
+        "no API answer is kept: {kept:?}"
+    );
+    browser.close().await;
+}
