@@ -620,3 +620,83 @@ async fn the_app_is_installable_and_its_service_worker_keeps_the_shell_but_no_ap
     );
     browser.close().await;
 }
+
+/// Moves a permit's issue day, as if it had been issued `days` ago.
+async fn backdate(app: &TestApp, number: &str, days: i64) {
+    use api::store::permits::{Column, Entity};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    Entity::update_many()
+        .col_expr(
+            Column::IssuedOn,
+            Expr::value(fixtures::today() - chrono::Duration::days(days)),
+        )
+        .filter(Column::Number.eq(number))
+        .exec(app.state.store.conn())
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state_is_explained() {
+    let app = spawn_app().await;
+    let h = fixtures::issued_permit(&app, "13800138025", "33070219900101126").await;
+    backdate(&app, &h.number, 365 - 10).await;
+    let browser = Browser::start(BrowserOptions::phone()).await;
+    log_in(&app, &browser, &h.phone).await;
+    let state = text_of(&browser, "#endorse-state").await;
+    assert!(state.contains("签注期已开始"), "{state}");
+    assert!(
+        browser
+            .wait_for("#endorse-button", WAIT)
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "live in the window"
+    );
+    click(&browser, "#endorse-button").await;
+    browser
+        .wait_until(
+            "document.getElementById('endorse').dataset.stage === 'before_window'",
+            WAIT,
+        )
+        .await;
+    let said = text_of(&browser, "#status").await;
+    assert!(said.contains("签注成功"), "{said}");
+    assert!(
+        !browser
+            .wait_for("#endorse-button", WAIT)
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "off until the next window"
+    );
+
+    let late = fixtures::issued_permit(&app, "13800138026", "33070219900101127").await;
+    backdate(&app, &late.number, 365 + 10).await;
+    click(&browser, "#logout").await;
+    browser
+        .wait_until("!document.getElementById('view-login').hidden", WAIT)
+        .await;
+    log_in(&app, &browser, &late.phone).await;
+    browser
+        .wait_until(
+            "document.getElementById('endorse').dataset.stage === 'overdue'",
+            WAIT,
+        )
+        .await;
+    let state = text_of(&browser, "#endorse-state").await;
+    assert!(
+        state.contains("已逾期") && state.contains("重新计算"),
+        "{state}"
+    );
+    let button = browser.wait_for("#endorse-button", WAIT).await;
+    assert!(
+        button.is_enabled().await.unwrap(),
+        "a late endorsement restores the permit"
+    );
+    assert!(button.text().await.unwrap().contains("逾期"));
+    browser.close().await;
+}
