@@ -662,8 +662,12 @@ async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state
             WAIT,
         )
         .await;
-    let said = text_of(&browser, "#status").await;
-    assert!(said.contains("签注成功"), "{said}");
+    browser
+        .wait_until(
+            "document.getElementById('status').textContent.includes('签注成功')",
+            WAIT,
+        )
+        .await;
     assert!(
         !browser
             .wait_for("#endorse-button", WAIT)
