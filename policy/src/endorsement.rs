@@ -45,6 +45,31 @@ pub struct TooEarly {
     pub anniversary: NaiveDate,
 }
 
+/// The endorsement window before the next anniversary (SPEC §1.4) and where a day falls in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// First day an endorsement is accepted, `add_months(anniversary, -1)`.
+    pub opens: NaiveDate,
+    /// The next anniversary: the last day of the window is the day before; from it on the
+    /// permit's use is suspended until it is endorsed (late).
+    pub anniversary: NaiveDate,
+    /// Where the day asked about falls: before the window, in it, or overdue.
+    pub stage: Stage,
+}
+
+/// Where a day falls relative to the endorsement window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Before `opens`: an endorsement is refused (`endorsement_too_early`).
+    BeforeWindow,
+    /// In `[opens, anniversary)`: accepted, validity moves to the following anniversary.
+    Open,
+    /// On or after the anniversary: the permit's use is suspended; a late endorsement restores
+    /// it and leaves a lapse.
+    Overdue,
+}
+
 /// The endorsement history of one permit, replayed: anniversaries are `anchor + k years`, the
 /// anchor being the issue date until a late endorsement on day L makes it L.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,26 +124,45 @@ impl EndorsementCalendar {
         day >= self.next_anniversary()
     }
 
+    /// The window before the next anniversary, and where `day` falls in it.
+    pub fn window(&self, day: NaiveDate) -> Window {
+        let anniversary = self.next_anniversary();
+        let opens = add_months(anniversary, -1);
+        let stage = if day < opens {
+            Stage::BeforeWindow
+        } else if day < anniversary {
+            Stage::Open
+        } else {
+            Stage::Overdue
+        };
+        Window {
+            opens,
+            anniversary,
+            stage,
+        }
+    }
+
     /// Where `day` falls, without endorsing: too early, or the endorsement it would be.
     pub fn timing(&self, day: NaiveDate) -> Timing {
-        let anniversary = self.next_anniversary();
-        let window_opens = add_months(anniversary, -1);
-        if day < window_opens {
-            Err(TooEarly {
-                window_opens,
+        let Window {
+            opens,
+            anniversary,
+            stage,
+        } = self.window(day);
+        match stage {
+            Stage::BeforeWindow => Err(TooEarly {
+                window_opens: opens,
                 anniversary,
-            })
-        } else if day < anniversary {
-            Ok(Endorsed::InWindow {
+            }),
+            Stage::Open => Ok(Endorsed::InWindow {
                 anniversary,
                 next: add_months(self.anchor, (self.years + 1) * 12),
-            })
-        } else {
-            Ok(Endorsed::Late {
+            }),
+            Stage::Overdue => Ok(Endorsed::Late {
                 anniversary,
                 lapse: Lapse::closed(anniversary, day),
                 next: add_months(day, 12),
-            })
+            }),
         }
     }
 

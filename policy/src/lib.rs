@@ -28,7 +28,7 @@ pub use carried_dates::{FIRST_CARRIED_DAY, LAST_CARRIED_DAY, check_carried_date}
 pub use continuity::Continuity;
 pub use contract::{ReportRequest, parse_report_request};
 pub use district::{District, DistrictCode};
-pub use endorsement::{Endorsed, EndorsementCalendar, Timing, TooEarly};
+pub use endorsement::{Endorsed, EndorsementCalendar, Stage, Timing, TooEarly, Window};
 pub use error::{Error, Result};
 pub use period::{Lapse, Period};
 pub use permit_number::PermitNumber;

@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use policy::calendar::{add_months, parse_date};
 use policy::{
     Application, Basis, Blocker, District, Endorsed, EndorsementCalendar, Error, Lapse, Period,
-    PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, TooEarly, UnmetCondition,
-    check_application, check_carried_date, check_declared_start, report,
+    PermitFacts, PermitStatus, Report, ReportInput, RuleOutcome, Stage, TooEarly, UnmetCondition,
+    Window, check_application, check_carried_date, check_declared_start, report,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -229,6 +229,27 @@ fn endorsement_is_accepted_only_in_the_month_before_the_anniversary() {
         cal.timing(d("2026-03-31")),
         Ok(Endorsed::Late { .. })
     ));
+}
+
+#[test]
+fn the_window_names_its_dates_and_where_a_day_falls_in_it() {
+    let cal = EndorsementCalendar::new(d("2025-03-31"), &[]).unwrap();
+    for (day, stage) in [
+        ("2026-02-27", Stage::BeforeWindow),
+        ("2026-02-28", Stage::Open),
+        ("2026-03-30", Stage::Open),
+        ("2026-03-31", Stage::Overdue),
+    ] {
+        assert_eq!(
+            cal.window(d(day)),
+            Window {
+                opens: d("2026-02-28"),
+                anniversary: d("2026-03-31"),
+                stage
+            },
+            "{day}"
+        );
+    }
 }
 
 #[test]

@@ -72,12 +72,13 @@ async fn report_for(
     Ok(policy::report(&input))
 }
 
-/// The caller's permit, its `EP1:` credential and the report for its district.
+/// The caller's permit, its `EP1:` credential, the report for its district and the endorsement
+/// window as of today (SPEC §1.4: its dates and whether it is not yet open, open or overdue).
 #[utoipa::path(
     tag = "permits",
     security(("bearer_jwt" = [])),
     responses(
-        (status = 200, description = "The permit, its credential and the report for its district", body = MyPermit),
+        (status = 200, description = "The permit, its credential, the report for its district and the endorsement window", body = MyPermit),
         (status = 404, description = "No permit has been issued to you"),
     )
 )]
@@ -86,10 +87,14 @@ async fn mine(auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<MyP
     let permit = my_permit(&state, &auth).await?;
     let district = store::district(permit.district, "permits")?;
     let conversion = report_for(&state, &permit, district).await?;
+    let window = issuance::calendar_of(state.store.conn(), &permit)
+        .await?
+        .window(policy::calendar::today());
     Ok(web::Json(MyPermit {
         credential: permit.credential.clone(),
         permit: permit.into(),
         report: conversion,
+        endorsement: window.into(),
     }))
 }
 

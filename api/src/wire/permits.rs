@@ -68,6 +68,31 @@ pub struct MyPermit {
     /// The SPEC §3 report for the issuing district.
     #[schema(value_type = Object)]
     pub report: policy::Report,
+    /// The endorsement window today (SPEC §1.4).
+    pub endorsement: EndorsementWindow,
+}
+
+/// The endorsement window before the permit's next anniversary (SPEC §1.4), as of today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndorsementWindow {
+    /// First day `POST /v1/permits/me/endorsements` is accepted: a month before the anniversary.
+    pub window_opens: NaiveDate,
+    /// The next anniversary: the window's last day is the day before; from it on the permit's
+    /// use is suspended until a late endorsement (which records a lapse).
+    pub anniversary: NaiveDate,
+    /// Where today falls: `before_window`, `open` or `overdue`.
+    #[schema(value_type = String, example = "before_window")]
+    pub stage: policy::Stage,
+}
+
+impl From<policy::Window> for EndorsementWindow {
+    fn from(w: policy::Window) -> Self {
+        EndorsementWindow {
+            window_opens: w.opens,
+            anniversary: w.anniversary,
+            stage: w.stage,
+        }
+    }
 }
 
 /// `?target=D`.

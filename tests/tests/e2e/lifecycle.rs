@@ -367,3 +367,73 @@ async fn an_officer_of_another_district_cannot_approve_suspend_or_revoke() {
         .unwrap();
     assert_eq!(me["permit"]["status"], "active", "nothing was written");
 }
+
+/// The holder's endorsement window as `GET /v1/permits/me` states it.
+async fn endorsement_window(app: &TestApp, h: &Holder) -> Value {
+    let me: Value = get(app, &h.token, "/v1/permits/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["endorsement"].clone()
+}
+
+#[actix_web::test]
+async fn the_permit_states_its_endorsement_window_and_whether_today_is_before_in_or_after_it() {
+    let app = spawn_app().await;
+    let h = issued_permit(&app, "13900000009", "33070219900101129").await;
+    let anniversary = policy::calendar::add_months(today(), 12);
+    let opens = policy::calendar::add_months(anniversary, -1);
+    let w = endorsement_window(&app, &h).await;
+    assert_eq!(w["anniversary"], anniversary.to_string(), "{w}");
+    assert_eq!(w["window_opens"], opens.to_string(), "{w}");
+    assert_eq!(w["stage"], "before_window");
+
+    backdate(&app, &h.number, 365 - 10).await;
+    let w = endorsement_window(&app, &h).await;
+    assert_eq!(w["stage"], "open", "{w}");
+    assert_eq!(
+        post(&app, &h.token, "/v1/permits/me/endorsements", json!({}))
+            .await
+            .status(),
+        200,
+        "an open window accepts the endorsement"
+    );
+    let w = endorsement_window(&app, &h).await;
+    assert_eq!(w["stage"], "before_window", "the next window: {w}");
+
+    let h2 = issued_permit(&app, "13900000010", "33070219900101130").await;
+    backdate(&app, &h2.number, 365 + 10).await;
+    let w = endorsement_window(&app, &h2).await;
+    assert_eq!(w["stage"], "overdue", "{w}");
+    assert_eq!(
+        w["anniversary"],
+        policy::calendar::add_months(today() - Duration::days(365 + 10), 12).to_string(),
+        "{w}"
+    );
+}
+
+#[actix_web::test]
+async fn the_openapi_document_describes_the_endorsement_window_of_my_permit() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["MyPermit"]["properties"]["endorsement"]["$ref"],
+        "#/components/schemas/EndorsementWindow",
+        "{}",
+        schemas["MyPermit"]
+    );
+    let window = &schemas["EndorsementWindow"]["properties"];
+    for field in ["window_opens", "anniversary", "stage"] {
+        assert!(window[field].is_object(), "{field}: {window}");
+    }
+}
