@@ -1,7 +1,7 @@
 // The verifier desk (/desk/): a hand scanner, paste or the camera in; the engine's verdict out,
 // filling the screen. Wires the page together; the verdicts come from the wasm engine only.
 
-import { initI18n, t, applyI18n } from "/web/i18n.js";
+import { initI18n, t } from "/web/i18n.js";
 import { openDesk } from "./lists.js";
 import { renderResult, renderIdle, renderProblem, renderLive, renderLists, formatMoment } from "./result.js";
 import { Camera } from "./camera.js";
@@ -200,12 +200,16 @@ function wireAccount() {
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   try {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data?.kept) document.body.dataset.offline = "ready";
+    });
     await navigator.serviceWorker.register("./sw.js", { scope: "./" });
     const registration = await navigator.serviceWorker.ready;
     // Keep what this page loaded (the engine's wasm among it), whatever its file names.
     const urls = performance.getEntriesByType("resource")
-      .map((entry) => entry.name)
-      .filter((url) => /^\/(web|desk)\//.test(new URL(url).pathname) && new URL(url).origin === location.origin);
+      .map((entry) => new URL(entry.name))
+      .filter((url) => url.origin === location.origin && /^\/(web|desk)\//.test(url.pathname))
+      .map((url) => url.pathname);
     registration.active?.postMessage({ keep: [location.pathname, ...urls] });
   } catch {
     // Without a worker the desk still verifies; it just will not open offline.
@@ -214,12 +218,11 @@ async function registerWorker() {
 
 /** Re-renders what holds words when the language changes. */
 function watchLanguage() {
-  new MutationObserver(() => {
+  document.addEventListener("epermit:language", () => {
     if (lastResult) renderResult(panel, lastResult, kind());
     else if (panel.dataset.state === "idle") renderIdle(panel);
     showNetwork();
-    applyI18n();
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  });
 }
 
 async function main() {

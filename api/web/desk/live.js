@@ -33,7 +33,7 @@ export async function liveVerify(qr) {
 
 /** The i18n key of a problem (the API's stable `type`, else a network failure). */
 export function problemKey(error) {
-  if (error instanceof ApiProblem) {
+  if (error instanceof ApiProblem && error.type !== "network") {
     const known = ["unauthorized", "token_expired", "forbidden", "rate_limited", "login_throttled", "busy", "service_unavailable"];
     if (known.includes(error.type)) return `desk.problem.${error.type}`;
     if (error.status === 401) return "desk.problem.unauthorized";

@@ -42,8 +42,10 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const urls = (event.data?.keep || []).filter(keeps);
   event.waitUntil(
-    caches.open(CACHE).then((cache) =>
-      Promise.all(urls.map((url) => cache.match(url).then((hit) => hit || cache.add(url).catch(() => undefined))))),
+    caches.open(CACHE)
+      .then((cache) => Promise.all(urls.map((url) => cache.match(url).then((hit) => hit || cache.add(url)))))
+      .then(() => event.source?.postMessage({ kept: urls.length }))
+      .catch(() => event.source?.postMessage({ kept: 0, failed: true })),
   );
 });
 
