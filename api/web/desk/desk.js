@@ -83,9 +83,15 @@ function showNetwork() {
 }
 
 function wireScanner() {
+  // The clock starts at the scanner's Enter key (the form's submission follows it).
+  let enterAt = null;
+  scan.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") enterAt = performance.now();
+  });
   $("scan-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const startedAt = performance.now();
+    const startedAt = enterAt ?? performance.now();
+    enterAt = null;
     const text = scan.value;
     scan.value = "";
     check(text, startedAt);
@@ -237,6 +243,7 @@ async function main() {
   try {
     desk = await openDesk();
   } catch {
+    status.dataset.i18n = "desk.engine.failed";
     status.textContent = t("desk.engine.failed");
     status.dataset.ready = "false";
     renderProblem(panel, "desk.engine.failed");
@@ -244,6 +251,7 @@ async function main() {
   }
   desk.onChange(showNetwork);
   desk.watchNetwork();
+  status.dataset.i18n = "desk.engine.ready";
   status.textContent = t("desk.engine.ready");
   status.dataset.ready = "true";
   showNetwork();

@@ -99,7 +99,8 @@ export class Desk {
       this.lastLoad = load;
     } catch (error) {
       this.online = error instanceof TypeError ? false : navigator.onLine;
-      this.lastError = error instanceof TypeError ? "offline" : error.code || "bundle_refused";
+      if (error instanceof TypeError) this.lastError = "offline";
+      else this.lastError = error.code === "bundle_unavailable" ? "bundle_unavailable" : "bundle_refused";
     }
     this.changed();
     this.schedule();

@@ -6,10 +6,13 @@ import { t, lang } from "/web/i18n.js";
 
 const ICONS = { ok: "✔", warn: "⚠", bad: "✖" };
 
-/** Tone of a verification: `ok`, `warn` (valid but the photo ID must be checked) or `bad`. */
+/**
+ * Tone of a verification: `ok`, `warn` (valid, but the photo ID must be checked or a warning
+ * asks for care) or `bad`.
+ */
 function tone(result) {
   if (result.verdict !== "valid") return "bad";
-  return result.assurance === "unbound" ? "warn" : "ok";
+  return result.assurance === "unbound" || result.warnings?.length ? "warn" : "ok";
 }
 
 /** An engine time (Unix seconds, or an RFC 3339 / ISO date string) as a Date. */
