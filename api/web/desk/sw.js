@@ -16,6 +16,7 @@ const PRECACHE = [
   "/web/i18n.js",
   "/web/api.js",
   "/web/engine.js",
+  "/web/epermit_web.wasm",
   "/web/config.json",
   "/web/i18n/zh-CN.json",
   "/web/i18n/en.json",
