@@ -34,6 +34,16 @@ pub(crate) fn sign(protected: Header, payload: Vec<u8>, signer: &dyn Signer) -> 
         .map(CoseSign1Builder::build)
 }
 
+/// An unsigned COSE_Sign1 (empty unprotected header, empty signature) for a signer that signs
+/// apart from this code, later: its [`CoseSign1::tbs_data`] with an empty external AAD is the
+/// RFC 9052 §4.4 Sig_structure to sign, and the signature goes into `signature`.
+pub(crate) fn unsigned(protected: Header, payload: Vec<u8>) -> CoseSign1 {
+    CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .build()
+}
+
 /// Tagged encoding.
 pub(crate) fn to_tagged(sign1: CoseSign1) -> Result<Vec<u8>> {
     sign1

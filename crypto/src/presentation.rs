@@ -10,10 +10,11 @@
 
 use chrono::{DateTime, Utc};
 use ciborium::Value;
+use coset::CoseSign1;
 
 use crate::cbor::{self, Map, int};
 use crate::cose::{self, Sign1};
-use crate::keys::VerifyingKey;
+use crate::keys::{Signature, VerifyingKey};
 use crate::permit::Credential;
 use crate::{Error, Result, Signer};
 
@@ -25,35 +26,92 @@ pub const MAX_CHALLENGE_LEN: usize = 64;
 
 /// Builds a presentation of `credential_cose` (the tagged bytes [`crate::permit::issue`] returned),
 /// signed by the holder's device key. The credential must be bound to that key (its `cnf`).
+///
+/// One [`Draft`] signed at once: `signer` signs the draft's Sig_structure and the draft checks
+/// that signature before it assembles the presentation.
 pub fn present(
     credential_cose: &[u8],
     signer: &dyn Signer,
     presented_at: DateTime<Utc>,
     challenge: Option<&[u8]>,
 ) -> Result<Vec<u8>> {
-    let credential = Credential::from_cose(credential_cose)?;
-    if credential.claims().holder_key != Some(signer.public_key()) {
-        return Err(Error::Invalid(
-            "holder key (the credential is not bound to this signer)",
-        ));
+    let draft = Draft::new(
+        credential_cose,
+        &signer.public_key(),
+        presented_at,
+        challenge,
+    )?;
+    let signature = signer.sign(&draft.to_be_signed())?;
+    draft.finish(&signature.to_bytes())
+}
+
+/// A presentation waiting for the holder's signature, for a signer that answers later
+/// (WebCrypto's `sign` returns a promise): [`Draft::to_be_signed`] gives the bytes to sign,
+/// [`Draft::finish`] takes the signature and assembles the presentation. [`present`] is the same
+/// two steps with a synchronous [`Signer`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    sign1: CoseSign1,
+    holder_key: VerifyingKey,
+}
+
+impl Draft {
+    /// The unsigned presentation of `credential_cose` (tagged, as issued) by `holder_key` at
+    /// `presented_at`, answering `challenge` (1–[`MAX_CHALLENGE_LEN`] bytes) if given. Refuses a
+    /// credential that does not decode or is not bound (`cnf`) to `holder_key`. The same inputs
+    /// give the same bytes, so a caller may rebuild the draft for [`Draft::finish`].
+    pub fn new(
+        credential_cose: &[u8],
+        holder_key: &VerifyingKey,
+        presented_at: DateTime<Utc>,
+        challenge: Option<&[u8]>,
+    ) -> Result<Draft> {
+        let credential = Credential::from_cose(credential_cose)?;
+        if credential.claims().holder_key != Some(*holder_key) {
+            return Err(Error::Invalid(
+                "holder key (the credential is not bound to this signer)",
+            ));
+        }
+        if challenge.is_some_and(|c| c.is_empty() || c.len() > MAX_CHALLENGE_LEN) {
+            return Err(Error::Invalid("challenge"));
+        }
+        // The same bytes the issuer produced, without the 1-byte tag 18.
+        let untagged = credential_cose
+            .strip_prefix(&[TAG_18])
+            .ok_or(Error::Malformed("permit COSE_Sign1 (tag 18 as one byte)"))?
+            .to_vec();
+        let mut fields = vec![
+            (int(1), Value::Bytes(untagged)),
+            (int(2), cbor::time(presented_at)),
+        ];
+        if let Some(c) = challenge {
+            fields.push((int(3), Value::Bytes(c.to_vec())));
+        }
+        let payload = cbor::to_vec(&Value::Map(fields))?;
+        Ok(Draft {
+            sign1: cose::unsigned(cose::protected(None, None), payload),
+            holder_key: *holder_key,
+        })
     }
-    if challenge.is_some_and(|c| c.is_empty() || c.len() > MAX_CHALLENGE_LEN) {
-        return Err(Error::Invalid("challenge"));
+
+    /// The bytes the holder key signs: the COSE Sig_structure (RFC 9052 §4.4, context
+    /// `"Signature1"`, empty external AAD) of the presentation.
+    pub fn to_be_signed(&self) -> Vec<u8> {
+        self.sign1.tbs_data(b"")
     }
-    // The same bytes the issuer produced, without the 1-byte tag 18.
-    let untagged = credential_cose
-        .strip_prefix(&[TAG_18])
-        .ok_or(Error::Malformed("permit COSE_Sign1 (tag 18 as one byte)"))?
-        .to_vec();
-    let mut fields = vec![
-        (int(1), Value::Bytes(untagged)),
-        (int(2), cbor::time(presented_at)),
-    ];
-    if let Some(c) = challenge {
-        fields.push((int(3), Value::Bytes(c.to_vec())));
+
+    /// The tagged presentation with `signature` (64 bytes, Ed25519 over [`Draft::to_be_signed`]),
+    /// checked first with `verify_strict` under the credential's `cnf`, so a key-store bug (wrong
+    /// key, wrong algorithm) shows here and not at the verifier.
+    pub fn finish(self, signature: &[u8]) -> Result<Vec<u8>> {
+        let sig = Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+        self.holder_key
+            .verify_strict(&self.to_be_signed(), &sig)
+            .map_err(|_| Error::BadSignature)?;
+        let mut sign1 = self.sign1;
+        sign1.signature = sig.to_bytes().to_vec();
+        cose::to_tagged(sign1)
     }
-    let payload = cbor::to_vec(&Value::Map(fields))?;
-    cose::to_tagged(cose::sign(cose::protected(None, None), payload, signer)?)
 }
 
 /// A parsed presentation whose signatures are not yet checked.
@@ -140,5 +198,55 @@ impl Presentation {
     /// Checks the holder's signature under `holder_key` (`verify_strict`).
     pub fn verify_holder_signature(&self, holder_key: &VerifyingKey) -> Result<()> {
         self.sign1.verify(holder_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::Demo;
+
+    fn demo() -> (Demo, Vec<u8>, DateTime<Utc>) {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let demo = Demo::new(now).unwrap();
+        let credential = demo.credential().unwrap();
+        (demo, credential, now)
+    }
+
+    #[test]
+    fn a_draft_signed_later_is_the_presentation_present_makes() {
+        let (demo, credential, now) = demo();
+        let draft = Draft::new(&credential, &demo.holder.public_key(), now, Some(b"c")).unwrap();
+        let signature = demo.holder.sign(&draft.to_be_signed()).unwrap();
+        let two_phase = draft.finish(&signature.to_bytes()).unwrap();
+        let at_once = present(&credential, &demo.holder, now, Some(b"c")).unwrap();
+        assert_eq!(two_phase, at_once);
+        let parsed = Presentation::from_cose(&two_phase).unwrap();
+        assert!(
+            parsed
+                .verify_holder_signature(&demo.holder.public_key())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_draft_refuses_a_signature_by_another_key_or_over_other_bytes() {
+        let (demo, credential, now) = demo();
+        let draft = Draft::new(&credential, &demo.holder.public_key(), now, None).unwrap();
+        let by_issuer = demo.issuer.sign(&draft.to_be_signed()).unwrap();
+        assert!(matches!(
+            draft.clone().finish(&by_issuer.to_bytes()),
+            Err(Error::BadSignature)
+        ));
+        let other_bytes = demo.holder.sign(b"something else").unwrap();
+        assert!(draft.clone().finish(&other_bytes.to_bytes()).is_err());
+        assert!(draft.finish(&[0; 63]).is_err());
+    }
+
+    #[test]
+    fn a_draft_needs_the_key_the_credential_is_bound_to() {
+        let (demo, credential, now) = demo();
+        assert!(Draft::new(&credential, &demo.issuer.public_key(), now, None).is_err());
+        assert!(Draft::new(&credential, &demo.holder.public_key(), now, Some(&[])).is_err());
     }
 }
