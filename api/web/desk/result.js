@@ -44,7 +44,7 @@ export function formatMoment(value) {
 
 /** The name of a district code in the page's language (the code itself if unknown). */
 export function districtName(code) {
-  const key = `desk.district.${code}`;
+  const key = `common.district.${code}`;
   const name = t(key);
   return name && name !== key ? name : String(code ?? "");
 }

@@ -105,24 +105,46 @@ async fn a_scanner_queue_gets_each_verdict_in_words_without_the_mouse() {
     let epp = fixtures::presentation(&app, &holder.token, &device).await;
     let r = scan(&browser, &epp).await;
     assert_eq!(
-        (r["verdict"].as_str(), r["assurance"].as_str(), r["tone"].as_str()),
+        (
+            r["verdict"].as_str(),
+            r["assurance"].as_str(),
+            r["tone"].as_str()
+        ),
         (Some("valid"), Some("holder_bound"), Some("ok")),
         "{r}"
     );
     assert_eq!(r["icon"], "✔", "an icon, not colour alone: {r}");
-    assert_eq!((r["role"].as_str(), r["live"].as_str()), (Some("status"), Some("assertive")));
-    assert!(r["fields"]["verdict"].as_str().unwrap().contains("有效"), "{r}");
+    assert_eq!(
+        (r["role"].as_str(), r["live"].as_str()),
+        (Some("status"), Some("assertive"))
+    );
+    assert!(
+        r["fields"]["verdict"].as_str().unwrap().contains("有效"),
+        "{r}"
+    );
     assert_eq!(r["fields"]["name"], "张小明", "{r}");
     let masked = r["fields"]["id-number"].as_str().unwrap();
-    assert!(masked.contains('*') && !masked.contains("19900101"), "masked: {masked}");
+    assert!(
+        masked.contains('*') && !masked.contains("19900101"),
+        "masked: {masked}"
+    );
     assert_eq!(r["fields"]["district"], "婺城区", "{r}");
     assert_eq!(r["fields"]["address"], "城北街道丽泽社区", "{r}");
     assert_eq!(r["fields"]["number"], holder.number.as_str(), "{r}");
-    assert!(r["fields"]["valid-until"].as_str().unwrap().contains('年'), "{r}");
+    assert!(
+        r["fields"]["valid-until"].as_str().unwrap().contains('年'),
+        "{r}"
+    );
     // A school desk (the default) shows the residence days and the §3 report of the district.
-    assert!(r["fields"]["report"].as_str().unwrap().contains("婺城区"), "{r}");
+    assert!(
+        r["fields"]["report"].as_str().unwrap().contains("婺城区"),
+        "{r}"
+    );
     let days = r["fields"]["residence-days"].as_str().unwrap();
-    assert!(days.starts_with("400 ") || days.starts_with("399 "), "{days}");
+    assert!(
+        days.starts_with("400 ") || days.starts_with("399 "),
+        "{days}"
+    );
     let ms: f64 = r["elapsedMs"].as_str().unwrap().parse().unwrap();
     assert!(ms > 0.0 && ms < 5000.0, "{ms}");
     browser.save_screenshot("desk-desktop-valid").await;
@@ -133,25 +155,48 @@ async fn a_scanner_queue_gets_each_verdict_in_words_without_the_mouse() {
     let ep1 = fixtures::credential(&app, &holder.token).await;
     let r = scan(&browser, &ep1).await;
     assert_eq!(
-        (r["verdict"].as_str(), r["assurance"].as_str(), r["tone"].as_str()),
+        (
+            r["verdict"].as_str(),
+            r["assurance"].as_str(),
+            r["tone"].as_str()
+        ),
         (Some("valid"), Some("unbound"), Some("warn")),
         "{r}"
     );
-    assert!(r["fields"]["explain"].as_str().unwrap().contains("身份证照片"), "{r}");
+    assert!(
+        r["fields"]["explain"]
+            .as_str()
+            .unwrap()
+            .contains("身份证照片"),
+        "{r}"
+    );
     browser.save_screenshot("desk-phone-unbound").await;
 
     // Anything else: malformed, explained.
     let r = scan(&browser, "EPP1:NOT-A-PERMIT").await;
-    assert_eq!((r["verdict"].as_str(), r["tone"].as_str()), (Some("malformed"), Some("bad")), "{r}");
+    assert_eq!(
+        (r["verdict"].as_str(), r["tone"].as_str()),
+        (Some("malformed"), Some("bad")),
+        "{r}"
+    );
     assert_eq!(r["icon"], "✖", "{r}");
-    assert!(r["fields"]["explain"].as_str().unwrap().contains("重新扫描"), "{r}");
+    assert!(
+        r["fields"]["explain"]
+            .as_str()
+            .unwrap()
+            .contains("重新扫描"),
+        "{r}"
+    );
     browser.resize(1280, 800).await;
     browser.save_screenshot("desk-desktop-malformed").await;
 
     // In English, the same verdict in English words.
     browser
         .client
-        .execute("document.querySelector('[data-lang-switch]').click();", vec![])
+        .execute(
+            "document.querySelector('[data-lang-switch]').click();",
+            vec![],
+        )
         .await
         .unwrap();
     browser
@@ -159,7 +204,13 @@ async fn a_scanner_queue_gets_each_verdict_in_words_without_the_mouse() {
         .await;
     let r = scan(&browser, &epp).await;
     assert_eq!(r["verdict"], "valid", "{r}");
-    assert!(r["fields"]["verdict"].as_str().unwrap().starts_with("Valid"), "{r}");
+    assert!(
+        r["fields"]["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("Valid"),
+        "{r}"
+    );
     assert_eq!(r["fields"]["district"], "Wucheng District", "{r}");
     browser.close().await;
 }
@@ -170,18 +221,39 @@ async fn a_suspended_or_revoked_permit_is_refused_once_the_lists_refresh() {
     let (holder, device) = bound_permit(&app, "13900000102", "33070219900101102").await;
     let browser = Browser::start(BrowserOptions::desktop()).await;
     open_desk(&browser, &app).await;
-    let r = scan(&browser, &fixtures::presentation(&app, &holder.token, &device).await).await;
+    let r = scan(
+        &browser,
+        &fixtures::presentation(&app, &holder.token, &device).await,
+    )
+    .await;
     assert_eq!(r["verdict"], "valid", "{r}");
 
     let suspend = format!("/v1/permits/{}/suspend", holder.number);
-    let r = post(&app, &holder.officer, &suspend, json!({ "reason": "核查中" })).await;
+    let r = post(
+        &app,
+        &holder.officer,
+        &suspend,
+        json!({ "reason": "核查中" }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // The desk learns it from the bundle: a reload refreshes the lists.
     browser.client.refresh().await.unwrap();
     wait_ready(&browser).await;
-    let r = scan(&browser, &fixtures::presentation(&app, &holder.token, &device).await).await;
-    assert_eq!((r["verdict"].as_str(), r["tone"].as_str()), (Some("suspended"), Some("bad")), "{r}");
-    assert!(r["fields"]["explain"].as_str().unwrap().contains("暂停"), "{r}");
+    let r = scan(
+        &browser,
+        &fixtures::presentation(&app, &holder.token, &device).await,
+    )
+    .await;
+    assert_eq!(
+        (r["verdict"].as_str(), r["tone"].as_str()),
+        (Some("suspended"), Some("bad")),
+        "{r}"
+    );
+    assert!(
+        r["fields"]["explain"].as_str().unwrap().contains("暂停"),
+        "{r}"
+    );
     assert_eq!(r["fields"]["number"], holder.number.as_str(), "{r}");
 
     let revoke = format!("/v1/permits/{}/revoke", holder.number);
@@ -202,9 +274,16 @@ async fn a_suspended_or_revoked_permit_is_refused_once_the_lists_refresh() {
     browser
         .wait_until(&format!("{refreshed} !== {before}"), WAIT)
         .await;
-    let r = scan(&browser, &fixtures::presentation(&app, &holder.token, &device).await).await;
+    let r = scan(
+        &browser,
+        &fixtures::presentation(&app, &holder.token, &device).await,
+    )
+    .await;
     assert_eq!(r["verdict"], "revoked", "{r}");
-    assert!(r["fields"]["explain"].as_str().unwrap().contains("注销"), "{r}");
+    assert!(
+        r["fields"]["explain"].as_str().unwrap().contains("注销"),
+        "{r}"
+    );
 
     // A verifier account logs in; the live check answers beside the offline verdict.
     app.staff_token("desk-school", "verifier", None, Some("school"))
@@ -223,7 +302,11 @@ async fn a_suspended_or_revoked_permit_is_refused_once_the_lists_refresh() {
     browser
         .wait_until("!document.getElementById('logged-in').hidden", WAIT)
         .await;
-    let r = scan(&browser, &fixtures::presentation(&app, &holder.token, &device).await).await;
+    let r = scan(
+        &browser,
+        &fixtures::presentation(&app, &holder.token, &device).await,
+    )
+    .await;
     assert_eq!(r["verdict"], "revoked", "{r}");
     browser
         .client
@@ -376,7 +459,12 @@ async fn a_hundred_scans_in_a_row_are_timed_in_the_page() {
         .await
         .unwrap();
     let names = load["names"].as_array().unwrap();
-    for must in ["/desk/", "/web/engine.js", "/web/config.json", "/v1/verifier-bundle"] {
+    for must in [
+        "/desk/",
+        "/web/engine.js",
+        "/web/config.json",
+        "/v1/verifier-bundle",
+    ] {
         assert!(names.iter().any(|n| n == must), "{must} in {load}");
     }
     assert!(
