@@ -190,6 +190,49 @@ async fn a_scanner_queue_gets_each_verdict_in_words_without_the_mouse() {
     browser.resize(1280, 800).await;
     browser.save_screenshot("desk-desktop-malformed").await;
 
+    // Paste: the same field takes a pasted text and checks it at once (no Enter).
+    browser
+        .client
+        .execute(
+            "const data = new DataTransfer();
+             data.setData('text/plain', arguments[0]);
+             document.getElementById('scan').dispatchEvent(
+                 new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));",
+            vec![json!(ep1)],
+        )
+        .await
+        .unwrap();
+    let r = wait_measured(&browser, 4).await;
+    assert_eq!(
+        (r["verdict"].as_str(), r["assurance"].as_str()),
+        (Some("valid"), Some("unbound")),
+        "{r}"
+    );
+
+    // The lists held, each with its age against its lifetime; none stale just after the fetch.
+    let lists = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#lists-body tr')].map((row) =>
+                 ({ kind: row.dataset.list, stale: row.dataset.stale, text: row.textContent }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let lists = lists.as_array().unwrap();
+    assert!(lists.iter().any(|l| l["kind"] == "trust_list"), "{lists:?}");
+    assert!(
+        lists.iter().any(|l| l["kind"] == "status_list"),
+        "{lists:?}"
+    );
+    assert!(lists.iter().all(|l| l["stale"] == "false"), "{lists:?}");
+    assert!(
+        lists
+            .iter()
+            .all(|l| l["text"].as_str().unwrap().contains("有效")),
+        "{lists:?}"
+    );
+
     // In English, the same verdict in English words.
     browser
         .client
