@@ -384,6 +384,7 @@ async fn the_desk_verifies_with_the_service_stopped_after_its_first_load() {
         .wait_until("document.body.dataset.offline === 'ready'", WAIT)
         .await;
     let epp = fixtures::presentation(&app, &holder.token, &device).await;
+    let ep1 = fixtures::credential(&app, &holder.token).await;
 
     app.server.stop(true).await;
     assert!(
@@ -407,6 +408,63 @@ async fn the_desk_verifies_with_the_service_stopped_after_its_first_load() {
     );
     assert_eq!(r["fields"]["name"], "张小明", "{r}");
     browser.save_screenshot("desk-desktop-offline").await;
+
+    // Eight days on with no network: every list is past its lifetime, marked so, and a check
+    // still answers, with each warning explained.
+    let shift = |days: i64| {
+        format!(
+            "const real = Date.now.bind(Date);
+             Date.now = () => real() + {} * 1000;
+             dispatchEvent(new Event('offline'));",
+            days * 86_400
+        )
+    };
+    browser.client.execute(&shift(8), vec![]).await.unwrap();
+    browser
+        .wait_until(
+            "[...document.querySelectorAll('#lists-body tr')].every((row) => row.dataset.stale === 'true')",
+            WAIT,
+        )
+        .await;
+    let network = browser
+        .client
+        .execute(
+            "return document.getElementById('network').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        network.as_str().unwrap().contains("超过有效期"),
+        "{network}"
+    );
+    let r = scan(&browser, &ep1).await;
+    assert_eq!(
+        (r["verdict"].as_str(), r["tone"].as_str()),
+        (Some("valid"), Some("warn")),
+        "{r}"
+    );
+    let warnings = r["fields"]["warnings"].as_str().unwrap();
+    assert!(warnings.contains("信任名单已过期"), "{warnings}");
+    assert!(warnings.contains("无法确认是否被暂停或注销"), "{warnings}");
+    browser.save_screenshot("desk-desktop-warnings").await;
+
+    // A clock set back before the lists were signed: suspected, and said so.
+    // -9 on top of +8: a day before now.
+    browser.client.execute(&shift(-9), vec![]).await.unwrap();
+    let r = scan(&browser, &ep1).await;
+    assert_eq!(r["verdict"], "not_yet_valid", "{r}");
+    assert!(
+        r["fields"]["explain"].as_str().unwrap().contains("时钟"),
+        "{r}"
+    );
+    assert!(
+        r["fields"]["warnings"]
+            .as_str()
+            .unwrap()
+            .contains("本机时钟可能不准"),
+        "{r}"
+    );
     browser.close().await;
 }
 
