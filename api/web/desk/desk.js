@@ -32,11 +32,22 @@ function check(text, startedAt) {
     renderProblem(panel, "desk.engine.not_ready");
     return;
   }
-  const result = desk.verify(qr);
-  lastText = qr;
-  lastResult = result;
   scans += 1;
   const scan_no = String(scans);
+  let result;
+  try {
+    result = desk.verify(qr);
+  } catch (error) {
+    // Not a verdict: the engine refused the input itself (longer than any QR code holds…).
+    lastText = null;
+    lastResult = null;
+    renderProblem(panel, error?.code === "qr_too_long" ? "desk.problem.qr_too_long" : "desk.problem.engine");
+    panel.dataset.scan = scan_no;
+    panel.dataset.measured = scan_no;
+    return;
+  }
+  lastText = qr;
+  lastResult = result;
   renderResult(panel, result, kind());
   panel.dataset.scan = scan_no;
   panel.removeAttribute("data-elapsed-ms");

@@ -196,6 +196,8 @@ export function renderProblem(panel, key) {
     el("h2", { class: "desk-verdict-title" }, t(key))));
   panel.dataset.state = "problem";
   panel.dataset.tone = "bad";
+  panel.dataset.verdict = "none";
+  delete panel.dataset.assurance;
 }
 
 /** The answer of `POST /v1/verify`, beside the offline one. */
