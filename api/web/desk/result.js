@@ -154,7 +154,8 @@ export function renderResult(panel, result, kind) {
       ["desk.permit.id_number", p.maskedId, "id-number"],
       ["desk.permit.district", districtName(p.district), "district"],
       ["desk.permit.address", p.address, "address"],
-      ["desk.permit.valid_until", formatDay(p.expiresAt), "valid-until"],
+      // `exp` is 00:00 Asia/Shanghai of the anniversary: the last day in force is the day before.
+      ["desk.permit.valid_until", formatDay(typeof p.expiresAt === "number" ? p.expiresAt - 1 : p.expiresAt), "valid-until"],
       ["desk.permit.number", p.number, "number"],
     ]));
   } else if (permit && result.report) {
