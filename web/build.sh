@@ -10,7 +10,9 @@
 # How: as mobile-sdk/build-mobile.sh builds the SDK for wasm — Debian's rustc-web (`/usr/bin/cargo`,
 # RUSTC_BOOTSTRAP=1) builds std from source (`-Zbuild-std=std,panic_abort`) for
 # wasm32-unknown-unknown; release profile size-optimised through CARGO_PROFILE_RELEASE_* (opt-level
-# "z", LTO, one codegen unit, panic=abort, symbols stripped) so the workspace profile stays as it is.
+# "z", LTO, one codegen unit, panic=abort, symbols stripped) so the workspace profile stays as it is;
+# linked by web/wasm-link.sh so that only the engine's ABI is exported (not the SDK's UniFFI functions).
+# Panics abort without a message, so their source locations are left out (-Zlocation-detail=none).
 # Reproducible: `--remap-path-prefix` maps the repository root, the cargo home and the target dir to
 # fixed names, so the bytes do not depend on where the clone or the caches are. The cargo target dir
 # is EPERMIT_WEB_TARGET_DIR (default /var/cache/epermit-web/target, outside the clone: a machine that
@@ -53,7 +55,9 @@ export CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
   CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort \
   CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
   CARGO_PROFILE_RELEASE_INCREMENTAL=false
-export RUSTFLAGS="--remap-path-prefix=$root=/epermit --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$CARGO_TARGET_DIR=/target"
+# Only the engine's ABI is exported (see web/wasm-link.sh).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$root/web/wasm-link.sh"
+export RUSTFLAGS="-Zlocation-detail=none --remap-path-prefix=$root=/epermit --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$CARGO_TARGET_DIR=/target"
 
 target=wasm32-unknown-unknown
 start=$(date +%s)

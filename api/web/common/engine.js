@@ -109,7 +109,8 @@ class Engine {
     return this.#call("epermit_decode_qr", rgba, width, height);
   }
 
-  /** SVG markup of `text` as a QR code (error correction M, as the API renders it). */
+  /** SVG markup of `text` as a QR code (error correction M, as the API renders it). Show it as
+   *  an image (`URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }))`): no innerHTML. */
   qrSvg(text) {
     return this.#call("epermit_qr_svg", text);
   }
