@@ -146,6 +146,16 @@ export function renderResult(panel, result, kind) {
     el("h2", { class: "desk-verdict-title", "data-field": "verdict" }, heading(result))));
   panel.append(el("p", { class: "desk-explain", "data-field": "explain" }, explanation(result)));
 
+  // Warnings first: they qualify everything below.
+  if (result.warnings?.length) {
+    const list = el("ul", { class: "desk-warnings", "data-field": "warnings" });
+    for (const warning of result.warnings) {
+      list.append(el("li", { "data-warning": warning },
+        el("span", { class: "desk-warning-icon", "aria-hidden": "true" }, ICONS.warn), ` ${t(`desk.warning.${warning}`)}`));
+    }
+    panel.append(list);
+  }
+
   const permit = result.permit;
   if (permit && result.verdict === "valid") {
     const p = permitFields(permit);
@@ -165,15 +175,6 @@ export function renderResult(panel, result, kind) {
       ["desk.permit.number", p.number, "number"],
       ["desk.permit.name", p.name, "name"],
     ]));
-  }
-
-  if (result.warnings?.length) {
-    const list = el("ul", { class: "desk-warnings", "data-field": "warnings" });
-    for (const warning of result.warnings) {
-      list.append(el("li", { "data-warning": warning },
-        el("span", { class: "desk-warning-icon", "aria-hidden": "true" }, ICONS.warn), ` ${t(`desk.warning.${warning}`)}`));
-    }
-    panel.append(list);
   }
 
   if (kind === "school" && result.verdict === "valid" && result.report) {
