@@ -3,4 +3,5 @@
 //! `EPERMIT_SCREENSHOTS=1` also writes the screenshots to `docs/screens/`.
 
 mod app;
+mod desk;
 mod harness;
