@@ -65,9 +65,7 @@ export async function logOut() {
  */
 export async function call(path, opts = {}) {
   try {
-    const result = await authed(sess, path, opts);
-    if (opts.raw && result?.status === 401) signedOut();
-    return result;
+    return await authed(sess, path, opts);
   } catch (error) {
     if (error?.status === 401) signedOut();
     throw error;

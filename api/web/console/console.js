@@ -1,6 +1,6 @@
 // The officer console's entry: the language, the login, the role's views (officers: queues and
 // permits of their district; admins: audit log and staff accounts) and moving between them.
-import { initI18n, t, applyI18n } from "/web/i18n.js";
+import { initI18n, t } from "/web/i18n.js";
 import { current, logIn, logOut } from "./account.js";
 import { $ } from "./dom.js";
 import { district, role } from "./format.js";
@@ -108,11 +108,8 @@ function wire() {
   $("#queue-reload").addEventListener("click", () => loadQueue());
   setUpPermits();
   setUpAudit();
-  // Words that code wrote are written again when the language changes (`<html lang>`).
-  new MutationObserver(() => {
-    applyI18n();
-    render();
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  // Words that code wrote are written again when the language changes.
+  document.addEventListener("epermit:language", () => render());
   // A call that finds the session gone brings back the login form, saying why.
   window.addEventListener("console:signed-out", () => {
     render().then(() => {

@@ -4,7 +4,7 @@
 import { t } from "/web/i18n.js";
 import { call } from "./account.js";
 import { h, fill } from "./dom.js";
-import { problemOf, describe } from "./problems.js";
+import { describe } from "./problems.js";
 
 let shown = null;
 
@@ -23,10 +23,6 @@ export async function showEvidence(box, id) {
     response = await call(`/v1/applications/${id}/evidence`, { raw: true });
   } catch (error) {
     fill(box, h("p", { class: "problem", text: describe(error) }));
-    return;
-  }
-  if (!response.ok) {
-    fill(box, h("p", { class: "problem", text: describe(await problemOf(response)) }));
     return;
   }
   const type = (response.headers.get("content-type") ?? "").split(";")[0].trim();

@@ -34,7 +34,7 @@ export function basis(code) {
   return ["employment", "housing", "study"].includes(code) ? t(`console.basis.${code}`) : code;
 }
 
-const STATES = { active: "✔", suspended: "⏸", revoked: "✖" };
+const STATES = { active: "✓", suspended: "‖", revoked: "✗" };
 
 /** A permit's state as a badge: icon, word and colour (never colour alone). */
 export function permitState(status) {

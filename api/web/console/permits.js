@@ -57,7 +57,7 @@ function openPermit(p) {
   const panel = $("#permit-detail");
   panel.hidden = false;
   const reason = h("textarea", { id: "permit-reason", name: "reason", rows: 3, maxlength: 500 });
-  const outcome = h("p", { id: "permit-outcome", class: "outcome", role: "status", "aria-live": "polite" });
+  const outcome = h("p", { id: "permit-outcome", class: "message", role: "status", "aria-live": "polite" });
   const confirmBox = h("div", { id: "revoke-confirm", class: "confirm", hidden: true });
   const button = (action, cls) =>
     h("button", { type: "button", class: cls, dataset: { action }, id: `permit-${action}`, text: t(`console.permits.${action}`) });
@@ -100,7 +100,7 @@ function openPermit(p) {
   const reasonText = () => {
     const text = reason.value.trim();
     if (text.length < 2) {
-      outcome.className = "outcome bad";
+      outcome.className = "message bad";
       outcome.textContent = t("console.permits.reason_required");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();
@@ -111,7 +111,7 @@ function openPermit(p) {
   };
 
   const change = async (action, text) => {
-    outcome.className = "outcome";
+    outcome.className = "message";
     outcome.textContent = t("console.working");
     try {
       const updated = await call(`/v1/permits/${encodeURIComponent(p.number)}/${action}`, {
@@ -124,10 +124,10 @@ function openPermit(p) {
       document.querySelector(`[data-permit="${CSS.escape(p.number)}"] .badge`)?.replaceWith(permitState(updated.status));
       enable(updated.status);
       reason.value = "";
-      outcome.className = "outcome ok";
+      outcome.className = "message ok";
       outcome.textContent = t(`console.permits.done_${action}`, { number: p.number });
     } catch (error) {
-      outcome.className = "outcome bad";
+      outcome.className = "message bad";
       outcome.textContent = describe(error);
     }
   };

@@ -27,15 +27,15 @@ export function unmetCondition(unmet) {
 }
 
 /**
- * The sentence for an error thrown by an API call: an `ApiProblem` (status, type, detail,
- * retryAfter, and the document's extra members when the caller read them) or a network failure.
+ * The sentence for an error thrown by an API call: an `ApiProblem` of `/web/api.js` (status,
+ * type, detail, retryAfter, and the whole document in `problem`) or anything else thrown.
  */
 export function describe(error) {
   const type = error?.type ?? (error?.status ? `status_${error.status}` : "network");
   const seconds = Math.max(1, Math.ceil(Number(error?.retryAfter) || 1));
   if (KNOWN.has(type)) {
     let sentence = t(`console.problem.${type}`, { seconds, field: error?.field ?? "" });
-    const unmet = error?.body?.unmet ?? error?.unmet;
+    const unmet = error?.problem?.unmet;
     if (type === "application_refused" && Array.isArray(unmet) && unmet.length) {
       sentence += " " + unmet.map(unmetCondition).join(" ");
     }
@@ -45,25 +45,4 @@ export function describe(error) {
   if (status >= 500) return t("console.problem.internal");
   if (status) return t("console.problem.other", { status, detail: error?.detail ?? error?.title ?? "" });
   return t("console.problem.network");
-}
-
-/**
- * The problem document of a failed raw `Response` as an error object `describe` reads (the
- * extra members — `unmet`, `district`, `date` — kept in `body`).
- */
-export async function problemOf(response) {
-  let body = {};
-  try {
-    body = await response.json();
-  } catch {
-    body = {};
-  }
-  return {
-    status: response.status,
-    type: body.type,
-    title: body.title,
-    detail: body.detail,
-    retryAfter: response.headers.get("retry-after"),
-    body,
-  };
 }

@@ -6,7 +6,7 @@ import { t } from "/web/i18n.js";
 import { call } from "./account.js";
 import { h, $, fill } from "./dom.js";
 import { basis, day, district, instant } from "./format.js";
-import { describe, problemOf } from "./problems.js";
+import { describe } from "./problems.js";
 import { releaseEvidence, showEvidence } from "./evidence.js";
 import { announce, alertProblem } from "./status.js";
 
@@ -116,7 +116,7 @@ function openApplication(a) {
   const panel = $("#application-detail");
   panel.hidden = false;
   const evidence = h("div", { class: "evidence", id: "evidence" });
-  const outcome = h("p", { id: "decision-outcome", class: "outcome", role: "status", "aria-live": "polite" });
+  const outcome = h("p", { id: "decision-outcome", class: "message", role: "status", "aria-live": "polite" });
   const approve = h("button", { type: "button", class: "primary", id: "approve", text: t("console.review.approve") });
   const reason = h("textarea", { id: "reject-reason", name: "reason", rows: 3, minlength: 2, maxlength: 500, required: true });
   const rejectForm = h(
@@ -151,7 +151,7 @@ function openApplication(a) {
   showEvidence(evidence, a.id);
 
   const done = (sentence) => {
-    outcome.className = "outcome ok";
+    outcome.className = "message ok";
     outcome.textContent = sentence;
     approve.disabled = true;
     for (const el of rejectForm.elements) el.disabled = true;
@@ -159,19 +159,17 @@ function openApplication(a) {
     if (!$("#applications").children.length) loadApplications();
   };
   const refused = (error) => {
-    outcome.className = "outcome bad";
+    outcome.className = "message bad";
     outcome.textContent = describe(error);
     approve.disabled = false;
   };
 
   approve.addEventListener("click", async () => {
     approve.disabled = true;
-    outcome.className = "outcome";
+    outcome.className = "message";
     outcome.textContent = t("console.working");
     try {
-      const response = await call(`/v1/applications/${a.id}/approve`, { method: "POST", body: {}, raw: true });
-      if (!response.ok) return refused(await problemOf(response));
-      const permit = await response.json();
+      const permit = await call(`/v1/applications/${a.id}/approve`, { method: "POST", body: {} });
       done(t("console.review.approved", { id: a.id, number: permit.number }));
     } catch (error) {
       refused(error);
@@ -181,7 +179,7 @@ function openApplication(a) {
     event.preventDefault();
     const text = reason.value.trim();
     if (text.length < 2) {
-      outcome.className = "outcome bad";
+      outcome.className = "message bad";
       outcome.textContent = t("console.review.reason_required");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();

@@ -29,8 +29,8 @@ export function newPassword() {
 
 function row(account) {
   const state = account.disabled
-    ? h("span", { class: "badge badge-revoked" }, h("span", { "aria-hidden": "true", text: "✖" }), " ", t("console.staff.disabled", { at: instant(account.disabled_at) }))
-    : h("span", { class: "badge badge-active" }, h("span", { "aria-hidden": "true", text: "✔" }), " ", t("console.staff.enabled"));
+    ? h("span", { class: "badge badge-revoked" }, h("span", { "aria-hidden": "true", text: "✗" }), " ", t("console.staff.disabled", { at: instant(account.disabled_at) }))
+    : h("span", { class: "badge badge-active" }, h("span", { "aria-hidden": "true", text: "✓" }), " ", t("console.staff.enabled"));
   const scope = account.role === "officer" ? district(account.district) : ["school", "hospital", "police"].includes(account.org_kind) ? t(`console.org.${account.org_kind}`) : t("console.none");
   const button = (action, cls = "") =>
     h("button", {
