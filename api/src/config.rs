@@ -167,7 +167,7 @@ impl Default for AuditSettings {
 }
 
 /// How the service runs.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// For a developer's machine and the tests: without an SMS gateway, login codes are written

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod qr_image;
 pub mod routes;
+pub mod screens;
 pub mod sealing;
 pub mod shared_state;
 pub mod signed_lists;

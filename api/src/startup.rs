@@ -115,6 +115,7 @@ impl Application {
                 .app_data(path_config())
                 .wrap(actix_web::middleware::from_fn(routes::ops::request_id))
                 .configure(|cfg| openapi::serve(cfg, finished(document)))
+                .configure(crate::screens::serve)
                 .default_service(web::to(routes::ops::no_such_route))
         })
         .listen(listener)

@@ -22,5 +22,6 @@ mod outage;
 mod police_lookups;
 mod residences;
 mod rules_that_bind;
+mod screens;
 mod sealed;
 mod sms;
