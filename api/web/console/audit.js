@@ -39,8 +39,11 @@ function rfc3339(value) {
   return Number.isNaN(date.getTime()) ? value : date.toISOString();
 }
 
-/** Loads the page at the last cursor with the form's filters. */
+let loads = 0;
+
+/** Loads the page at the last cursor with the form's filters (a late earlier answer is dropped). */
 export async function loadAudit() {
+  const mine = ++loads;
   const params = new URLSearchParams({ after: String(cursors.at(-1)), limit: String(PAGE) });
   const set = (name, value) => value && params.set(name, value);
   set("action", $("#audit-action").value.trim());
@@ -51,6 +54,7 @@ export async function loadAudit() {
   const next = $("#audit-next");
   try {
     const page = await call(`/v1/audit?${params}`);
+    if (mine !== loads) return;
     fill(body, page.items.map(row));
     $("#audit-empty").hidden = page.items.length > 0;
     next.disabled = page.items.length < PAGE || page.next_after === null;
@@ -59,6 +63,7 @@ export async function loadAudit() {
     $("#audit-page").textContent = t("console.audit.page", { page: cursors.length, count: page.items.length });
     announce(t("console.audit.loaded", { count: page.items.length }));
   } catch (error) {
+    if (mine !== loads) return;
     fill(body, h("tr", {}, h("td", { colspan: 5, class: "problem", text: describe(error) })));
     next.disabled = true;
   }

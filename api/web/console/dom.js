@@ -1,4 +1,4 @@
-// Small DOM helpers for the officer console: build elements without innerHTML, find them, empty
+// Small DOM helpers for the officer console: build elements node by node, find them, empty
 // them. Text always goes in as textContent, so nothing from the API is ever parsed as markup.
 
 /** `h("button", {type: "button", class: "x", dataset: {id: 3}}, "text", child)` */

@@ -17,11 +17,11 @@ export function day(text) {
 
 const DISTRICTS = ["330702", "330703", "330723", "330726", "330727", "330781", "330782", "330783", "330784"];
 
-/** A district code with its name (`婺城区 (330702)`). */
+/** A district code with its name (`婺城区 (330702)`), from the shared `common.district.*`. */
 export function district(code) {
   if (code === undefined || code === null || code === "") return t("console.none");
   const text = String(code);
-  return DISTRICTS.includes(text) ? t(`console.district.${text}`, { code: text }) : text;
+  return DISTRICTS.includes(text) ? `${t(`common.district.${text}`)} (${text})` : text;
 }
 
 /** `officer` → the role in words. */

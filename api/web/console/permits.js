@@ -17,8 +17,11 @@ export function setUpPermits() {
   });
 }
 
-/** Runs the search the form describes. */
+let searches = 0;
+
+/** Runs the search the form describes (an answer to an earlier search arriving late is dropped). */
 export async function searchPermits() {
+  const mine = ++searches;
   const params = new URLSearchParams();
   const number = $("#permit-number").value.trim();
   const status = $("#permit-status").value;
@@ -28,10 +31,11 @@ export async function searchPermits() {
   $("#permit-detail").hidden = true;
   try {
     const { items } = await call(`/v1/permits?${params}`);
+    if (mine !== searches) return;
     fill(list, items.length ? items.map(permitItem) : h("li", { class: "muted", text: t("console.permits.none") }));
     announce(t("console.permits.found", { count: items.length }));
   } catch (error) {
-    fill(list, h("li", { class: "problem", text: describe(error) }));
+    if (mine === searches) fill(list, h("li", { class: "problem", text: describe(error) }));
   }
 }
 

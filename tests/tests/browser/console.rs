@@ -9,7 +9,6 @@ use std::time::Duration;
 use epermit_tests::TestApp;
 use epermit_tests::browser::{Browser, BrowserOptions};
 use epermit_tests::fixtures::{self, assign_at_counter, days_ago, get, id_number, post};
-use fantoccini::Locator;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -21,7 +20,10 @@ const PHONE: (u32, u32) = (360, 780);
 
 /// A sentence of the zh-CN catalogue (the console's default language), `{name}`s filled.
 fn word(key: &str, params: &[(&str, &str)]) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/web/common/i18n/zh-CN.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../api/web/common/i18n/zh-CN.json"
+    );
     let catalogue: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut text = catalogue[key]
         .as_str()
@@ -64,7 +66,12 @@ async fn until(browser: &Browser, script: &str, what: &str) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("timed out waiting for {what} (last: {last})");
+    let page = browser
+        .client
+        .execute("return document.querySelector('main')?.innerText;", vec![])
+        .await
+        .unwrap_or(Value::Null);
+    panic!("timed out waiting for {what} (last: {last}); the page says: {page}");
 }
 
 /// The text of the first element matching `css`.
@@ -82,8 +89,20 @@ async fn text_of(browser: &Browser, css: &str) -> String {
         .to_owned()
 }
 
+/// Clicks the element matching `css`, finding it again when the page replaced it meanwhile
+/// (lists are re-rendered when their data arrives).
 async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css, WAIT).await.click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        match browser.wait_for(css, WAIT).await.click().await {
+            Ok(()) => return,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking `{css}`: {e}"),
+        }
+    }
 }
 
 async fn type_into(browser: &Browser, css: &str, text: &str) {
@@ -95,11 +114,21 @@ async fn type_into(browser: &Browser, css: &str, text: &str) {
 /// Opens the console and logs in as `username` (the staff password).
 async fn log_in(browser: &Browser, app: &TestApp, username: &str) {
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(browser, "document.documentElement.dataset.ready === 'true'", "the console to start").await;
+    until(
+        browser,
+        "document.documentElement.dataset.ready === 'true'",
+        "the console to start",
+    )
+    .await;
     type_into(browser, "#login-username", username).await;
     type_into(browser, "#login-password", STAFF_PASSWORD).await;
     click(browser, "#login-submit").await;
-    until(browser, "!document.querySelector('#account').hidden", "the account to show").await;
+    until(
+        browser,
+        "!document.querySelector('#account').hidden",
+        "the account to show",
+    )
+    .await;
 }
 
 /// A resident of 婺城区 for 400 days (imported, confirmed), whose ID number the officer assigned
@@ -154,6 +183,16 @@ fn png_evidence() -> Vec<u8> {
         .unwrap()
 }
 
+/// The holder's permit as `GET /v1/permits/me` shows it.
+async fn held_permit(app: &TestApp, token: &str) -> Value {
+    let me: Value = get(app, token, "/v1/permits/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["permit"].clone()
+}
+
 /// The page scrolls sideways when its content is wider than the window.
 async fn scrolls_sideways(browser: &Browser) -> bool {
     browser
@@ -168,7 +207,7 @@ async fn scrolls_sideways(browser: &Browser) -> bool {
         .unwrap()
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     let app = epermit_tests::spawn_app().await;
     let officer = app
@@ -186,7 +225,12 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     let browser = browser(DESKTOP).await;
 
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(&browser, "document.documentElement.dataset.ready === 'true'", "the console to start").await;
+    until(
+        &browser,
+        "document.documentElement.dataset.ready === 'true'",
+        "the console to start",
+    )
+    .await;
     // A wrong password is answered in words, and nothing else opens.
     type_into(&browser, "#login-username", "wc-approver").await;
     type_into(&browser, "#login-password", "not the password").await;
@@ -194,7 +238,10 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     let refused = word("console.problem.unauthorized", &[]);
     until(
         &browser,
-        &format!("document.querySelector('#login-error').textContent === {}", json!(refused)),
+        &format!(
+            "document.querySelector('#login-error').textContent === {}",
+            json!(refused)
+        ),
         "the refusal in words",
     )
     .await;
@@ -202,10 +249,21 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
 
     log_in(&browser, &app, "wc-approver").await;
     assert_eq!(text_of(&browser, "#account-name").await, "wc-approver");
-    assert_eq!(text_of(&browser, "#account-role").await, word("console.role.officer", &[]));
-    assert!(text_of(&browser, "#account-district").await.contains("330702"));
+    assert_eq!(
+        text_of(&browser, "#account-role").await,
+        word("console.role.officer", &[])
+    );
+    assert!(
+        text_of(&browser, "#account-district")
+            .await
+            .contains("330702")
+    );
 
-    click(&browser, &format!("[data-application='{id}'] [data-action='open-application']")).await;
+    click(
+        &browser,
+        &format!("[data-application='{id}'] [data-action='open-application']"),
+    )
+    .await;
     // The evidence is the applicant's file, shown as a picture from a blob: URL.
     let shown = until(
         &browser,
@@ -219,7 +277,11 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
         let png = png_evidence();
         u32::from_be_bytes(png[16..20].try_into().unwrap())
     };
-    assert_eq!(shown.as_u64(), Some(u64::from(expected_width)), "the picture is the file sent");
+    assert_eq!(
+        shown.as_u64(),
+        Some(u64::from(expected_width)),
+        "the picture is the file sent"
+    );
     browser.save_screenshot("console-desktop-queue").await;
 
     click(&browser, "#approve").await;
@@ -236,7 +298,10 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     let number = permit["permit"]["number"].as_str().unwrap();
     assert_eq!(
         outcome.as_str().unwrap(),
-        word("console.review.approved", &[("id", &id.to_string()), ("number", number)])
+        word(
+            "console.review.approved",
+            &[("id", &id.to_string()), ("number", number)]
+        )
     );
     let application: Value = get(&app, &resident, &format!("/v1/applications/{id}"))
         .await
@@ -245,12 +310,19 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
         .unwrap();
     assert_eq!(application["status"], "approved");
     assert!(
-        until(&browser, &format!("!document.querySelector(\"[data-application='{id}']\")"), "the queue to empty").await.as_bool().unwrap()
+        until(
+            &browser,
+            &format!("!document.querySelector(\"[data-application='{id}']\")"),
+            "the queue to empty"
+        )
+        .await
+        .as_bool()
+        .unwrap()
     );
     browser.close().await;
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     let app = epermit_tests::spawn_app().await;
     let officer = app
@@ -267,9 +339,13 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     .await;
     let browser = browser(DESKTOP).await;
     log_in(&browser, &app, "wc-rejecter").await;
-    click(&browser, &format!("[data-application='{id}'] [data-action='open-application']")).await;
+    click(
+        &browser,
+        &format!("[data-application='{id}'] [data-action='open-application']"),
+    )
+    .await;
 
-    // The PDF is framed from a blob: URL holding exactly the file sent.
+    // The PDF is framed from a blob: URL …
     let framed = until(
         &browser,
         "document.querySelector('iframe#evidence-view')?.src",
@@ -277,24 +353,27 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     )
     .await;
     assert!(framed.as_str().unwrap().starts_with("blob:"), "{framed}");
-    let bytes = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(document.querySelector('iframe#evidence-view').src)
-               .then((r) => r.text()).then(done, () => done(null));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(bytes.as_str().unwrap().as_bytes(), fixtures::PDF);
+    // … holding exactly the file sent (its SHA-256, computed in the page).
+    let checked = until(
+        &browser,
+        "document.querySelector('#evidence-check') && document.querySelector('#evidence').dataset.sha256",
+        "the file's digest",
+    )
+    .await;
+    assert_eq!(
+        checked.as_str().unwrap(),
+        api::store::sha256_hex(fixtures::PDF)
+    );
 
     // No reason, no rejection: said in words, and the API still has it submitted.
     click(&browser, "#reject").await;
     let needed = word("console.review.reason_required", &[]);
     until(
         &browser,
-        &format!("document.querySelector('#decision-outcome').textContent === {}", json!(needed)),
+        &format!(
+            "document.querySelector('#decision-outcome').textContent === {}",
+            json!(needed)
+        ),
         "the reason to be asked for",
     )
     .await;
@@ -307,7 +386,12 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
 
     type_into(&browser, "#reject-reason", "劳动合同缺少用人单位盖章").await;
     click(&browser, "#reject").await;
-    until(&browser, "document.querySelector('#decision-outcome.ok')", "the rejection").await;
+    until(
+        &browser,
+        "document.querySelector('#decision-outcome.ok')",
+        "the rejection",
+    )
+    .await;
 
     let seen: Value = get(&app, &resident, &format!("/v1/applications/{id}"))
         .await
@@ -319,7 +403,7 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     browser.close().await;
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn an_officer_suspends_a_permit_through_the_console_and_revoking_asks_first() {
     let app = epermit_tests::spawn_app().await;
     let holder = fixtures::issued_permit(&app, "13900001303", "33070219900301133").await;
@@ -328,7 +412,14 @@ async fn an_officer_suspends_a_permit_through_the_console_and_revoking_asks_firs
     click(&browser, "#tabs [data-view='permits']").await;
     type_into(&browser, "#permit-number", &holder.number[..11]).await;
     click(&browser, "#permit-search-submit").await;
-    click(&browser, &format!("[data-permit='{}'] [data-action='open-permit']", holder.number)).await;
+    click(
+        &browser,
+        &format!(
+            "[data-permit='{}'] [data-action='open-permit']",
+            holder.number
+        ),
+    )
+    .await;
     browser.wait_for("#permit-detail h3", WAIT).await;
 
     // Suspending needs a reason.
@@ -344,31 +435,44 @@ async fn an_officer_suspends_a_permit_through_the_console_and_revoking_asks_firs
     .await;
     type_into(&browser, "#permit-reason", "涉嫌冒用，核查中").await;
     click(&browser, "#permit-suspend").await;
-    until(&browser, "document.querySelector('#permit-outcome.ok')", "the suspension").await;
-    let status = |app: &TestApp| {
-        let token = holder.token.clone();
-        async move {
-            let me: Value = get(app, &token, "/v1/permits/me").await.json().await.unwrap();
-            me["permit"].clone()
-        }
-    };
-    let permit = status(&app).await;
+    until(
+        &browser,
+        "document.querySelector('#permit-outcome.ok')",
+        "the suspension",
+    )
+    .await;
+    let permit = held_permit(&app, &holder.token).await;
     assert_eq!(permit["status"], "suspended");
     assert_eq!(permit["status_reason"], "涉嫌冒用，核查中");
-    assert!(text_of(&browser, "#permit-detail").await.contains(&word("console.permit.state.suspended", &[])));
+    assert!(
+        text_of(&browser, "#permit-detail")
+            .await
+            .contains(&word("console.permit.state.suspended", &[]))
+    );
     browser.save_screenshot("console-desktop-permit").await;
 
     // Revoking is final: it asks, and cancelling changes nothing.
     type_into(&browser, "#permit-reason", "证件信息有误").await;
     click(&browser, "#permit-revoke").await;
-    browser.wait_for("#revoke-confirm:not([hidden]) #revoke-no", WAIT).await;
+    browser
+        .wait_for("#revoke-confirm:not([hidden]) #revoke-no", WAIT)
+        .await;
     click(&browser, "#revoke-no").await;
-    until(&browser, "document.querySelector('#revoke-confirm').hidden", "the question to close").await;
-    assert_eq!(status(&app).await["status"], "suspended", "cancelled: not revoked");
+    until(
+        &browser,
+        "document.querySelector('#revoke-confirm').hidden",
+        "the question to close",
+    )
+    .await;
+    assert_eq!(
+        held_permit(&app, &holder.token).await["status"],
+        "suspended",
+        "cancelled: not revoked"
+    );
     browser.close().await;
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
     let app = epermit_tests::spawn_app().await;
     let holder = fixtures::issued_permit(&app, "13900001304", "33070219900301134").await;
@@ -385,7 +489,12 @@ async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
     log_in(&browser, &app, "root-admin").await;
 
     // The admin starts on the audit log: every entry, then only the permits' ones.
-    let all = until(&browser, "document.querySelectorAll('#audit-rows tr[data-entry]').length", "the audit log").await;
+    let all = until(
+        &browser,
+        "document.querySelectorAll('#audit-rows tr[data-entry]').length",
+        "the audit log",
+    )
+    .await;
     type_into(&browser, "#audit-action", "permit.").await;
     click(&browser, "#audit-submit").await;
     let actions = until(
@@ -397,19 +506,33 @@ async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
         "the filtered log",
     )
     .await;
-    let actions: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert!(actions.iter().all(|a| a.starts_with("permit.")), "{actions:?}");
+    let actions: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().all(|a| a.starts_with("permit.")),
+        "{actions:?}"
+    );
     assert!(actions.contains(&"permit.suspend"), "{actions:?}");
     browser.save_screenshot("console-desktop-audit").await;
 
     click(&browser, "#tabs [data-view='staff']").await;
     let row = "tr[data-username='officer-13900001304']";
     click(&browser, &format!("{row} [data-action='disable']")).await;
-    browser.wait_for(&format!("{row} [data-action='enable']"), WAIT).await;
+    browser
+        .wait_for(&format!("{row} [data-action='enable']"), WAIT)
+        .await;
 
     // The officer's session ends at once, and the account is disabled.
     let r = get(&app, &holder.officer, "/v1/applications").await;
-    assert_eq!(r.status(), 401, "the disabled officer's token stops working");
+    assert_eq!(
+        r.status(),
+        401,
+        "the disabled officer's token stops working"
+    );
     let admin = app
         .client
         .post(app.url("/v1/auth/staff-login"))
@@ -435,7 +558,7 @@ async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
 }
 
 /// The phone screenshots, and the check that each screen fits 360 px without sideways scroll.
-#[tokio::test]
+#[actix_web::test]
 async fn every_console_screen_fits_a_phone() {
     let app = epermit_tests::spawn_app().await;
     let holder = fixtures::issued_permit(&app, "13900001305", "33070219900301135").await;
@@ -452,19 +575,50 @@ async fn every_console_screen_fits_a_phone() {
     let browser = browser(PHONE).await;
 
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(&browser, "document.documentElement.dataset.ready === 'true'", "the console to start").await;
+    until(
+        &browser,
+        "document.documentElement.dataset.ready === 'true'",
+        "the console to start",
+    )
+    .await;
+    let width = browser
+        .client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        width,
+        json!(PHONE.0),
+        "the page is laid out at a phone's width"
+    );
     assert!(!scrolls_sideways(&browser).await, "login");
     browser.save_screenshot("console-phone-login").await;
 
     log_in(&browser, &app, "officer-13900001305").await;
-    click(&browser, &format!("[data-application='{id}'] [data-action='open-application']")).await;
-    until(&browser, "document.querySelector('img#evidence-view')?.naturalWidth", "the evidence").await;
+    click(
+        &browser,
+        &format!("[data-application='{id}'] [data-action='open-application']"),
+    )
+    .await;
+    until(
+        &browser,
+        "document.querySelector('img#evidence-view')?.naturalWidth",
+        "the evidence",
+    )
+    .await;
     assert!(!scrolls_sideways(&browser).await, "queue");
     browser.save_screenshot("console-phone-queue").await;
 
     click(&browser, "#tabs [data-view='permits']").await;
     click(&browser, "#permit-search-submit").await;
-    click(&browser, &format!("[data-permit='{}'] [data-action='open-permit']", holder.number)).await;
+    click(
+        &browser,
+        &format!(
+            "[data-permit='{}'] [data-action='open-permit']",
+            holder.number
+        ),
+    )
+    .await;
     browser.wait_for("#permit-detail h3", WAIT).await;
     assert!(!scrolls_sideways(&browser).await, "permit");
     browser.save_screenshot("console-phone-permit").await;
@@ -472,7 +626,12 @@ async fn every_console_screen_fits_a_phone() {
     click(&browser, "#logout").await;
     browser.wait_for("#login-username", WAIT).await;
     log_in(&browser, &app, "phone-admin").await;
-    until(&browser, "document.querySelectorAll('#audit-rows tr[data-entry]').length", "the audit log").await;
+    until(
+        &browser,
+        "document.querySelectorAll('#audit-rows tr[data-entry]').length",
+        "the audit log",
+    )
+    .await;
     assert!(!scrolls_sideways(&browser).await, "audit");
     browser.save_screenshot("console-phone-audit").await;
     browser.close().await;

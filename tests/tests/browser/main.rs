@@ -2,4 +2,5 @@
 //! (`epermit_tests::browser`), against the service on the embedded default.
 //! `EPERMIT_SCREENSHOTS=1` also writes the screenshots to `docs/screens/`.
 
+mod console;
 mod harness;
