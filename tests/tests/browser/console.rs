@@ -607,6 +607,14 @@ async fn every_console_screen_fits_a_phone() {
     )
     .await;
     assert!(!scrolls_sideways(&browser).await, "queue");
+    browser
+        .client
+        .execute(
+            "document.querySelector('#evidence').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
     browser.save_screenshot("console-phone-queue").await;
 
     click(&browser, "#tabs [data-view='permits']").await;
