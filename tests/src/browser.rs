@@ -67,6 +67,28 @@ fn binary(variable: &str, default: &str) -> PathBuf {
     path
 }
 
+/// Chromium's options. Headless Chromium keeps windows at least 500 px wide, so a narrower
+/// (phone) viewport is emulated, as DevTools' device mode does: else a "360 px" page is 500.
+fn chrome_options(
+    chromium: &Path,
+    args: Vec<String>,
+    options: &BrowserOptions,
+) -> serde_json::Value {
+    let mut chrome = json!({ "binary": chromium, "args": args });
+    if options.width < 500 {
+        chrome["mobileEmulation"] = json!({
+            "deviceMetrics": {
+                "width": options.width,
+                "height": options.height,
+                "pixelRatio": 1,
+                "mobile": true,
+                "touch": true
+            }
+        });
+    }
+    chrome
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -115,7 +137,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            json!({ "binary": chromium, "args": args }),
+            chrome_options(&chromium, args, &options),
         );
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);

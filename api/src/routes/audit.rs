@@ -1,4 +1,5 @@
-//! `GET /v1/audit` (admins): the hash-chained audit log, paged by id; `POST
+//! `GET /v1/audit` (admins): the hash-chained audit log, paged by id, filtered by action, actor
+//! and time; `POST
 //! /v1/audit/checkpoints` (admins): a signed checkpoint of its head now.
 
 use actix_web::{get, post, web};
@@ -14,14 +15,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     cfg.service(list).service(checkpoint);
 }
 
-/// The entries after `after`, oldest first, with the cursor of the next page.
+/// The entries after `after` matching the filters (`action` prefix, `actor`, `since`, `until`),
+/// oldest first, with the cursor of the next page.
 #[utoipa::path(
     tag = "audit",
     security(("bearer_jwt" = [])),
     params(Page),
     responses(
         (status = 200, description = "Entries after `after`, oldest first", body = AuditPage),
-        (status = 400, description = "`invalid_limit`, `invalid_query`"),
+        (status = 400, description = "`invalid_limit`, `invalid_field` (`action`, `actor`), `invalid_date` (`since`, `until`), `invalid_query`"),
     )
 )]
 #[get("/v1/audit")]
@@ -31,7 +33,9 @@ pub async fn list(
     page: web::Query<Page>,
 ) -> ApiResult<web::Json<AuditPage>> {
     auth.admin()?;
-    let entries = audit::list(state.store.conn(), page.after, page.limit()?).await?;
+    let filter = page.filter()?;
+    let entries =
+        audit::list_filtered(state.store.conn(), &filter, page.after, page.limit()?).await?;
     Ok(web::Json(entries.into()))
 }
 

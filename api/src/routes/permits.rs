@@ -1,6 +1,7 @@
 //! Permits (SPEC §1.3–§1.6, §2): the holder reads theirs, binds a device key, shows it as a QR
 //! code and asks for the annual endorsement; officers of the issuing district suspend, restore
-//! and revoke it; police look it up (audited); verifiers verify QR texts against live status.
+//! and revoke it, and search their district's (`GET /v1/permits`); police look it up (audited);
+//! verifiers verify QR texts against live status.
 //! The rules are in [`crate::workflows`].
 
 use actix_web::http::header;
@@ -21,8 +22,8 @@ use crate::store::{self, permits};
 use crate::wire::Json;
 use crate::wire::applications::ReasonBody;
 use crate::wire::permits::{
-    EndorsementView, HolderKeyBody, HolderKeyChallenge, LookupQuery, MyPermit, PermitRecord,
-    PermitView, ReportQuery, VerifyBody,
+    EndorsementView, HolderKeyBody, HolderKeyChallenge, LookupQuery, MyPermit, PermitList,
+    PermitRecord, PermitView, ReportQuery, SearchQuery, VerifyBody,
 };
 use crate::workflows::{endorsement, holder_key, permit_status, records};
 
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         .service(restore)
         .service(revoke)
         .service(lookup)
+        .service(search)
         .service(verify);
 }
 
@@ -312,6 +314,33 @@ async fn revoke(
     body: Json<ReasonBody>,
 ) -> ApiResult<web::Json<PermitView>> {
     change_status(&auth, &state, &path, body.0, StatusChange::Revoke).await
+}
+
+/// The officer's district's permits, newest first, by number (or its start) and status
+/// (other roles: 403). For the officer console's permit search; not audited, as it shows no
+/// more than the officer's own district's permit records.
+#[utoipa::path(
+    tag = "permits",
+    security(("bearer_jwt" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The district's matching permits, newest first", body = PermitList),
+        (status = 400, description = "`invalid_number`, `invalid_status`, `invalid_limit`, `invalid_query`"),
+    )
+)]
+#[get("/v1/permits")]
+async fn search(
+    auth: Auth,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<web::Json<PermitList>> {
+    let officer = auth.officer()?;
+    let search = query.into_inner().try_into()?;
+    let rows =
+        permits::search_district(state.store.conn(), officer.district.into(), &search).await?;
+    Ok(web::Json(PermitList {
+        items: rows.into_iter().map(PermitView::from).collect(),
+    }))
 }
 
 /// The full record of a permit, for police verifiers, for a stated purpose (a case number or a

@@ -300,6 +300,42 @@ pub async fn list<C: ConnectionTrait>(db: &C, after: i64, limit: u64) -> Result<
         .await?)
 }
 
+/// What `GET /v1/audit` narrows the log to (each `None` matches everything).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Actions starting with this (`permit.` matches `permit.suspend`, `permit.revoke`, …).
+    pub action_prefix: Option<String>,
+    /// This actor exactly (`staff:3`, `resident:12`, `operator:cli`, …).
+    pub actor: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Up to `limit` entries after `after` that match `filter`, oldest first.
+pub async fn list_filtered<C: ConnectionTrait>(
+    db: &C,
+    filter: &Filter,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Model>> {
+    let mut query = Entity::find().filter(Column::Id.gt(after));
+    if let Some(prefix) = &filter.action_prefix {
+        query = query.filter(Column::Action.starts_with(prefix.as_str()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(Column::Actor.eq(actor.as_str()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(Column::At.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(Column::At.lt(until));
+    }
+    Ok(query.order_by_asc(Column::Id).limit(limit).all(db).await?)
+}
+
 /// Walks the whole chain (in pages of 1000) and returns how many entries verified, or the first
 /// broken link. A plain (unkeyed) entry after a keyed one is a broken link. This checks the
 /// chain alone; `crate::audit::verify` also checks it against the signed checkpoints.

@@ -214,6 +214,37 @@ pub async fn find_by_number<C: ConnectionTrait>(db: &C, number: &str) -> Result<
         .await?)
 }
 
+/// What an officer searches their district's permits by (`GET /v1/permits`).
+#[derive(Debug, Clone, Default)]
+pub struct DistrictSearch {
+    /// Permits whose number starts with this (digits and `-` only, checked at the edge).
+    pub number_prefix: Option<String>,
+    /// Permits in this state.
+    pub status: Option<Status>,
+    /// At most this many, newest first.
+    pub limit: u64,
+}
+
+/// The permits issued by `district` matching `search`, newest first.
+pub async fn search_district<C: ConnectionTrait>(
+    db: &C,
+    district: i32,
+    search: &DistrictSearch,
+) -> Result<Vec<Model>> {
+    let mut query = Entity::find().filter(Column::District.eq(district));
+    if let Some(prefix) = &search.number_prefix {
+        query = query.filter(Column::Number.starts_with(prefix.as_str()));
+    }
+    if let Some(status) = search.status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    Ok(query
+        .order_by_desc(Column::Id)
+        .limit(search.limit)
+        .all(db)
+        .await?)
+}
+
 /// The permit issued for this application, if any.
 pub async fn find_by_application<C: ConnectionTrait>(
     db: &C,

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
 
-/// `?after=ID&limit=N`.
+/// `?after=ID&limit=N`, and optional filters `action`, `actor`, `since`, `until`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Page {
     /// The id after which the page starts (default 0).
@@ -17,6 +17,18 @@ pub struct Page {
     /// 1–500, default 100.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
+    /// Actions starting with this: `permit.` or `permit.suspend` (letters, digits, `.`, `_`).
+    #[param(example = "permit.")]
+    pub action: Option<String>,
+    /// This actor exactly: `staff:3`, `resident:12`, `operator:cli`.
+    #[param(example = "staff:3")]
+    pub actor: Option<String>,
+    /// Entries at or after this instant (RFC 3339).
+    #[param(example = "2026-12-01T00:00:00Z")]
+    pub since: Option<String>,
+    /// Entries before this instant (RFC 3339).
+    #[param(example = "2026-12-02T00:00:00Z")]
+    pub until: Option<String>,
 }
 
 impl Page {
@@ -31,6 +43,48 @@ impl Page {
             ));
         }
         Ok(limit)
+    }
+
+    /// The filters: 400 `invalid_field` (naming it) for an action or actor of other characters
+    /// or longer than 64, 400 `invalid_date` for an instant that is not RFC 3339.
+    pub fn filter(&self) -> ApiResult<audit::Filter> {
+        let code = |text: &Option<String>, field: &'static str, extra: &[u8]| {
+            let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
+            let fits = text.len() <= 64
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
+            if !fits {
+                return Err(ApiError::invalid(
+                    "invalid_field",
+                    field,
+                    format!("`{field}` is at most 64 letters, digits and {extra:?} characters"),
+                ));
+            }
+            Ok(Some(text.to_owned()))
+        };
+        let instant = |text: &Option<String>, field: &'static str| {
+            let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "invalid_date",
+                        field,
+                        format!("`{field}` is an RFC 3339 instant, e.g. 2026-12-01T00:00:00Z"),
+                    )
+                })
+        };
+        Ok(audit::Filter {
+            action_prefix: code(&self.action, "action", b"._")?,
+            actor: code(&self.actor, "actor", b":_-")?,
+            since: instant(&self.since, "since")?,
+            until: instant(&self.until, "until")?,
+        })
     }
 }
 

@@ -58,6 +58,75 @@ impl From<permits::Model> for PermitView {
     }
 }
 
+/// `GET /v1/permits?number=330702-2026&status=active&limit=50` (officers): a search of the
+/// officer's district's permits.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// The permit number, or its first characters (digits and `-`, at most 18).
+    #[param(example = "330702-2026-0001")]
+    pub number: Option<String>,
+    /// `active`, `suspended` or `revoked`.
+    pub status: Option<String>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+}
+
+impl TryFrom<SearchQuery> for permits::DistrictSearch {
+    type Error = ApiError;
+
+    fn try_from(query: SearchQuery) -> ApiResult<Self> {
+        let number_prefix = match query.number.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text)
+                if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') =>
+            {
+                Some(text.to_owned())
+            }
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "invalid_number",
+                    "number",
+                    "a permit number (or its start): digits and `-`, at most 18",
+                ));
+            }
+        };
+        let status = match query.status.as_deref() {
+            None | Some("") => None,
+            Some("active") => Some(permits::Status::Active),
+            Some("suspended") => Some(permits::Status::Suspended),
+            Some("revoked") => Some(permits::Status::Revoked),
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "invalid_status",
+                    "status",
+                    "status is active, suspended or revoked",
+                ));
+            }
+        };
+        let limit = query.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(ApiError::invalid(
+                "invalid_limit",
+                "limit",
+                "between 1 and 200",
+            ));
+        }
+        Ok(permits::DistrictSearch {
+            number_prefix,
+            status,
+            limit,
+        })
+    }
+}
+
+/// `GET /v1/permits` → 200.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermitList {
+    /// Newest first.
+    pub items: Vec<PermitView>,
+}
+
 /// `GET /v1/permits/me`: the permit, its credential and the report for its district.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyPermit {

@@ -3,5 +3,6 @@
 //! `EPERMIT_SCREENSHOTS=1` also writes the screenshots to `docs/screens/`.
 
 mod app;
+mod console;
 mod desk;
 mod harness;

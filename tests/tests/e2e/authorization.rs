@@ -110,6 +110,12 @@ async fn every_endpoint_answers_every_role_with_the_exact_status() {
         ),
         (
             Method::GET,
+            "/v1/permits?status=active".into(),
+            None,
+            [401, 403, 403, 200, 200, 403, 403, 403],
+        ),
+        (
+            Method::GET,
             "/v1/audit".into(),
             None,
             [401, 403, 403, 403, 403, 403, 403, 200],

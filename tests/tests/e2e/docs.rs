@@ -44,6 +44,7 @@ async fn the_openapi_document_is_3_1_and_every_error_is_a_problem_document() {
         "/v1/trust-list",
         "/v1/status-list",
         "/v1/audit",
+        "/v1/permits",
         "/readyz",
     ] {
         assert!(paths.contains_key(required), "{required} is not documented");

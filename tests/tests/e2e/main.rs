@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod bad_input;
+mod console_queries;
 mod docs;
 mod identity;
 mod import;
