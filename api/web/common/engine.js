@@ -110,7 +110,7 @@ class Engine {
   }
 
   /** SVG markup of `text` as a QR code (error correction M, as the API renders it). Show it as
-   *  an image (`URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }))`): no innerHTML. */
+   *  an image (`URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }))`), never parsed into the page. */
   qrSvg(text) {
     return this.#call("epermit_qr_svg", text);
   }
