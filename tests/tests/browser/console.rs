@@ -120,6 +120,12 @@ async fn log_in(browser: &Browser, app: &TestApp, username: &str) {
         "the console to start",
     )
     .await;
+    until(
+        browser,
+        "document.querySelector('#login-username')?.offsetParent !== null",
+        "the login form to show",
+    )
+    .await;
     type_into(browser, "#login-username", username).await;
     type_into(browser, "#login-password", STAFF_PASSWORD).await;
     click(browser, "#login-submit").await;
