@@ -10,6 +10,8 @@ mod authorization;
 mod bad_input;
 mod docs;
 mod identity;
+// issue 14: idempotency records, SQLite WAL
+mod idempotency;
 mod import;
 mod keys;
 mod lifecycle;
@@ -24,3 +26,4 @@ mod rules_that_bind;
 mod screens;
 mod sealed;
 mod sms;
+mod sqlite_wal;
