@@ -132,6 +132,8 @@ pub enum Index {
     Evidence,
     /// The dedupe key of an imported registration (`residences.import_index`).
     Import,
+    /// An `Idempotency-Key` as sent (`idempotency_records.key_hash`).
+    IdempotencyKey,
 }
 
 impl Index {
@@ -141,6 +143,7 @@ impl Index {
             Index::IdNumber => "id_number",
             Index::Evidence => "evidence",
             Index::Import => "import",
+            Index::IdempotencyKey => "idempotency_key",
         }
     }
 }

@@ -84,6 +84,8 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
     checkpointer: tokio::task::JoinHandle<()>,
+    /// Deletes expired idempotency records ([`crate::idempotency::spawn_sweeper`]).
+    idempotency_sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -135,12 +137,14 @@ impl Application {
             state.settings.audit.clone(),
             state.audit_export.clone(),
         );
+        let idempotency_sweeper = crate::idempotency::spawn_sweeper(state.store.clone());
         Ok(Application {
             port,
             server,
             metrics,
             state,
             checkpointer,
+            idempotency_sweeper,
         })
     }
 
@@ -181,6 +185,7 @@ impl Application {
             }
         };
         self.checkpointer.abort();
+        self.idempotency_sweeper.abort();
         crate::audit::checkpoint::at_shutdown(
             &self.state.store,
             &self.state.audit_key,

@@ -18,6 +18,8 @@ mod m20261202_000001_staff_lifecycle;
 mod m20261202_000002_audit_checkpoints;
 mod m20261202_000003_endorsement_once_a_day;
 mod m20261202_000004_sealed_at_rest;
+// issue 14: idempotency records
+mod m20261215_000001_idempotency_records;
 
 /// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
 /// the current schema, `Migrator::down(db, None)` removes it again.
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_audit_checkpoints::Migration),
             Box::new(m20261202_000003_endorsement_once_a_day::Migration),
             Box::new(m20261202_000004_sealed_at_rest::Migration),
+            // issue 14: idempotency records
+            Box::new(m20261215_000001_idempotency_records::Migration),
         ]
     }
 }

@@ -356,6 +356,42 @@ impl TestApp {
     }
 }
 
+// issue 14: restarts
+impl TestApp {
+    /// Restarts the service as an operator does: a clean stop (in-flight requests finish), then
+    /// [`TestApp::start_again`].
+    pub async fn restart(&mut self) {
+        self.stop(true).await;
+        self.start_again().await;
+    }
+
+    /// Stops the server: cleanly (`graceful`: in-flight requests finish first), or as `kill -9`
+    /// does it (requests in flight are dropped wherever they are).
+    pub async fn stop(&mut self, graceful: bool) {
+        self.server.stop(graceful).await;
+        (&mut self.serving)
+            .await
+            .expect("the server task")
+            .expect("the server stopped");
+    }
+
+    /// After [`TestApp::stop`]: a new process on the same settings — data directory, database,
+    /// shared store — on a new port (a new in-process store when there is no Redis). `self` then
+    /// drives the new one.
+    pub async fn start_again(&mut self) {
+        let app = Application::build(self.state.settings.clone())
+            .await
+            .expect("the service starts again on its data");
+        self.address = format!("http://127.0.0.1:{}", app.port());
+        self.metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
+        self.state = app.state();
+        self.server = app.handle();
+        self.serving = actix_web::rt::spawn(app.run_until_stopped());
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg.take() {

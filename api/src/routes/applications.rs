@@ -5,7 +5,7 @@
 //! [`crate::workflows::application`] and [`crate::workflows::issue`].
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::auth::extract::Auth;
@@ -34,7 +34,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
 /// Submits an application. The profile must be set; §1.2 is checked on the applicant's
 /// confirmed registrations (a refusal lists every unmet condition with its dates). The evidence
 /// is a PDF, PNG or JPEG file as told by its first bytes (the declared type is ignored). The same
-/// `Idempotency-Key` with the same request replays the first response.
+/// `Idempotency-Key` with the same request replays the first response for 24 hours, also after a
+/// restart and to a concurrent duplicate; a request that failed leaves its key unused.
 #[utoipa::path(
     tag = "applications",
     security(("bearer_jwt" = [])),
@@ -43,7 +44,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     responses(
         (status = 201, description = "Submitted", body = ApplicationView),
         (status = 400, description = "`missing_field`, `invalid_basis`, `invalid_district`, `invalid_field`, `duplicate_field`, `invalid_body`, `invalid_idempotency_key`"),
-        (status = 409, description = "`application_pending`, `permit_held` (an active or suspended permit), `idempotency_in_progress`"),
+        (status = 409, description = "`application_pending`, `permit_held` (an active or suspended permit)"),
         (status = 413, description = "`evidence_too_large`"),
         (status = 422, description = "`profile_incomplete`, `unsupported_evidence_type`, `application_refused` (with `unmet`, `district`, `date`), `idempotency_key_reused`, `district_not_in_jinhua`"),
     )
@@ -70,9 +71,10 @@ async fn submit(
         sha256_hex(&submission.evidence)
     );
     let scope = format!("applications:{resident}");
-    idempotency::once(&state, &scope, key, &fingerprint, async {
-        let row = application::apply(&state.store, resident, submission).await?;
-        Ok((StatusCode::CREATED, ApplicationView::from(row)))
+    let store = &state.store;
+    idempotency::once(&state, &scope, key, &fingerprint, |claim| async move {
+        let row = application::apply(store, resident, submission, claim.as_ref()).await?;
+        Ok(application::submitted(&row))
     })
     .await
 }

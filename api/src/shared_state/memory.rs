@@ -7,8 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{
-    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
-    StoredResponse, ThrottlePolicy, constant_time_eq,
+    GuessBudget, OtpCheck, RateDecision, Result, SharedState, ThrottlePolicy, constant_time_eq,
 };
 
 /// Entries kept at most by default; beyond, expired entries go first, then the soonest to expire.
@@ -20,7 +19,6 @@ enum Value {
         attempts_left: u32,
     },
     Counter(u32),
-    Idempotency(String),
     Bytes(Vec<u8>),
     Throttle {
         failures: u32,
@@ -282,57 +280,6 @@ impl SharedState for MemoryState {
                 remaining: limit - count,
             }
         })
-    }
-
-    async fn idempotency_begin(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        ttl: Duration,
-    ) -> Result<IdempotencyBegin> {
-        let key = format!("idem:{key}");
-        let mut map = self.lock();
-        if let Some(Entry {
-            value: Value::Idempotency(text),
-            ..
-        }) = Self::live(&mut map, &key)
-        {
-            return Ok(IdempotencyRecord::decode(text)?.outcome(fingerprint));
-        }
-        let record = IdempotencyRecord {
-            fingerprint: fingerprint.to_owned(),
-            response: None,
-        }
-        .encode()?;
-        self.insert(&mut map, &key, Value::Idempotency(record), ttl);
-        Ok(IdempotencyBegin::New)
-    }
-
-    async fn idempotency_finish(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        response: &StoredResponse,
-        ttl: Duration,
-    ) -> Result<()> {
-        let record = IdempotencyRecord {
-            fingerprint: fingerprint.to_owned(),
-            response: Some(response.clone()),
-        }
-        .encode()?;
-        let mut map = self.lock();
-        self.insert(
-            &mut map,
-            &format!("idem:{key}"),
-            Value::Idempotency(record),
-            ttl,
-        );
-        Ok(())
-    }
-
-    async fn idempotency_abandon(&self, key: &str) -> Result<()> {
-        self.lock().remove(&format!("idem:{key}"));
-        Ok(())
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {

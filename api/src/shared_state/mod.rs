@@ -1,5 +1,6 @@
 //! Shared short-lived state (SPEC §4 "Redis", issue 3 item 3): what API instances share and may
-//! lose without harm — one-time login codes, rate-limit counters, idempotency keys, cached status.
+//! lose without harm — one-time login codes, rate-limit counters, cached status
+//! (idempotency records live in the database: [`crate::idempotency`]).
 //! One trait, [`SharedState`], held as `Arc<dyn SharedState>`, with two implementations:
 //! [`MemoryState`] (in-process, the default; one instance only) and [`RedisState`] (`REDIS_URL`).
 //!
@@ -9,7 +10,7 @@
 //!
 //! Every operation can fail with [`SharedStateError::Unavailable`] when Redis is down: treat it as
 //! *degraded*. Verification must not depend on this store (skip its rate limit or cache on error);
-//! logins and idempotent submissions answer 503. `/readyz` reports [`SharedState::ping`].
+//! logins answer 503. `/readyz` reports [`SharedState::ping`].
 //!
 //! Keys passed in are logical (`otp:<phone key>`, `rl:login:ip:1.2.3.4`, …); the implementation
 //! adds its prefix (`epermit:` by default on Redis). Pass a keyed hash of a phone number rather
@@ -155,59 +156,6 @@ fn wall_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A response kept for an idempotency key, replayed on a repeated request.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StoredResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// `Content-Type` of the body.
-    pub content_type: String,
-    /// The body.
-    pub body: String,
-}
-
-/// The outcome of claiming an idempotency key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IdempotencyBegin {
-    /// First time: go ahead, then call `idempotency_finish` (or `idempotency_abandon` on failure).
-    New,
-    /// The same request is being handled right now (answer 409).
-    InProgress,
-    /// Done before: replay this response.
-    Done(StoredResponse),
-    /// The key was used with a different request (answer 422).
-    Mismatch,
-}
-
-/// The record kept under an idempotency key.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct IdempotencyRecord {
-    fingerprint: String,
-    response: Option<StoredResponse>,
-}
-
-impl IdempotencyRecord {
-    fn encode(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| SharedStateError::Corrupt(e.to_string()))
-    }
-
-    fn decode(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| SharedStateError::Corrupt(e.to_string()))
-    }
-
-    /// What a second `begin` with `fingerprint` answers.
-    fn outcome(self, fingerprint: &str) -> IdempotencyBegin {
-        if self.fingerprint != fingerprint {
-            IdempotencyBegin::Mismatch
-        } else {
-            match self.response {
-                Some(response) => IdempotencyBegin::Done(response),
-                None => IdempotencyBegin::InProgress,
-            }
-        }
-    }
-}
-
 /// Short-lived state shared between API instances.
 #[async_trait::async_trait]
 pub trait SharedState: Send + Sync + 'static {
@@ -262,27 +210,6 @@ pub trait SharedState: Send + Sync + 'static {
         }
         Ok(RateDecision::combine(decisions))
     }
-
-    /// Claims `key` for a request with `fingerprint` (e.g. SHA-256 of method, path and body) for
-    /// `ttl`. Atomic: of two concurrent claims, one is `New`.
-    async fn idempotency_begin(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        ttl: Duration,
-    ) -> Result<IdempotencyBegin>;
-
-    /// Records the response of a claimed key, kept for `ttl`.
-    async fn idempotency_finish(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        response: &StoredResponse,
-        ttl: Duration,
-    ) -> Result<()>;
-
-    /// Releases a claimed key whose request failed without effect, so a retry may proceed.
-    async fn idempotency_abandon(&self, key: &str) -> Result<()>;
 
     /// A cached value, if present and fresh.
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>>;

@@ -8,8 +8,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::{
-    GuessBudget, IdempotencyBegin, IdempotencyRecord, OtpCheck, RateDecision, Result, SharedState,
-    SharedStateError, StoredResponse, ThrottlePolicy, wall_millis,
+    GuessBudget, OtpCheck, RateDecision, Result, SharedState, SharedStateError, ThrottlePolicy,
+    wall_millis,
 };
 
 /// The key prefix in production.
@@ -86,14 +86,6 @@ end
 return out
 ";
 
-/// Claims the key with ARGV[1] unless present; returns nil when claimed, else the existing record.
-const IDEMPOTENCY_BEGIN: &str = r"
-local v = redis.call('GET', KEYS[1])
-if v then return v end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false
-";
-
 /// Counts a password failure: `{failures, until}` in a hash; returns the delay in milliseconds.
 /// ARGV: free failures, base ms, cap ms, now (wall-clock ms), memory ms.
 const THROTTLE_FAIL: &str = r"
@@ -129,7 +121,6 @@ pub struct RedisState {
     check_code: Script,
     unhit: Script,
     hit: Script,
-    idempotency_begin: Script,
     throttle_fail: Script,
     epoch_raise: Script,
 }
@@ -164,7 +155,6 @@ impl RedisState {
             check_code: Script::new(CHECK_CODE),
             unhit: Script::new(UNHIT),
             hit: Script::new(HIT),
-            idempotency_begin: Script::new(IDEMPOTENCY_BEGIN),
             throttle_fail: Script::new(THROTTLE_FAIL),
             epoch_raise: Script::new(EPOCH_RAISE),
         })
@@ -324,58 +314,6 @@ impl SharedState for RedisState {
                 }
             },
         )))
-    }
-
-    async fn idempotency_begin(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        ttl: Duration,
-    ) -> Result<IdempotencyBegin> {
-        let record = IdempotencyRecord {
-            fingerprint: fingerprint.to_owned(),
-            response: None,
-        }
-        .encode()?;
-        let mut conn = self.conn.clone();
-        let existing: Option<String> = self
-            .idempotency_begin
-            .key(self.key("idem", key))
-            .arg(record)
-            .arg(millis(ttl))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        match existing {
-            None => Ok(IdempotencyBegin::New),
-            Some(text) => Ok(IdempotencyRecord::decode(&text)?.outcome(fingerprint)),
-        }
-    }
-
-    async fn idempotency_finish(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        response: &StoredResponse,
-        ttl: Duration,
-    ) -> Result<()> {
-        let record = IdempotencyRecord {
-            fingerprint: fingerprint.to_owned(),
-            response: Some(response.clone()),
-        }
-        .encode()?;
-        let mut conn = self.conn.clone();
-        let _: () = conn
-            .pset_ex(self.key("idem", key), record, millis(ttl))
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn idempotency_abandon(&self, key: &str) -> Result<()> {
-        let mut conn = self.conn.clone();
-        let _: i64 = conn.del(self.key("idem", key)).await.map_err(unavailable)?;
-        Ok(())
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {

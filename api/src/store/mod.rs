@@ -30,6 +30,7 @@ pub mod applications;
 pub mod audit;
 pub mod endorsements;
 pub mod evidence;
+pub mod idempotency;
 pub mod lists;
 pub mod permits;
 pub mod refresh_tokens;
@@ -46,7 +47,7 @@ mod tests;
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -144,6 +145,10 @@ pub struct Store {
 /// How long a request waits for a database connection by default before it is answered 503.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a SQLite statement waits for another connection's write lock before it fails with
+/// `SQLITE_BUSY` (→ HTTP 503).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// The embedded default database URL: `sqlite://<data dir>/epermit.db?mode=rwc`.
 pub fn sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}/epermit.db?mode=rwc", data_dir.display())
@@ -174,9 +179,13 @@ impl Store {
     /// `timeout` bounds how long a request waits for a connection: past it, the call fails with
     /// [`StoreError::Unavailable`] (HTTP 503) instead of hanging.
     ///
-    /// For a SQLite file the parent directory is created; the file is opened in WAL mode with a
-    /// busy timeout, so concurrent writers queue. An in-memory SQLite database (`sqlite::memory:`)
-    /// keeps exactly one connection forever, since the database lives as long as a connection.
+    /// For a SQLite file the parent directory is created and every connection sets
+    /// `journal_mode=WAL` (readers never wait for a writer, nor a writer for readers),
+    /// `synchronous=NORMAL` (in WAL mode, durable up to the last checkpointed commit on power loss,
+    /// never corrupt) and a busy timeout of [`SQLITE_BUSY_TIMEOUT`], so concurrent writers queue
+    /// instead of failing with "database is locked". An in-memory SQLite database
+    /// (`sqlite::memory:`) has no journal to choose and keeps exactly one connection forever, since
+    /// the database lives as long as a connection.
     pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Store> {
         let mut options = ConnectOptions::new(url);
         options
@@ -186,10 +195,18 @@ impl Store {
             .connect_timeout(timeout)
             .acquire_timeout(timeout);
         if url.starts_with("sqlite:") {
-            let configure = |o: SqliteConnectOptions| {
-                o.busy_timeout(Duration::from_secs(15))
+            let file = sqlite_file(url).is_some();
+            let configure = move |o: SqliteConnectOptions| {
+                let o = o
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
-                    .create_if_missing(true)
+                    .create_if_missing(true);
+                if file {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                } else {
+                    o
+                }
             };
             match sqlite_file(url) {
                 None => {

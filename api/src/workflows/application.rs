@@ -1,6 +1,7 @@
 //! Permit applications (网上申领, SPEC §1.2) and their rejection (§1.3). Approval issues the
 //! permit and lives in [`super::issue`].
 
+use actix_web::http::StatusCode;
 use chrono::Utc;
 use policy::District;
 use serde_json::json;
@@ -8,10 +9,11 @@ use serde_json::json;
 use crate::auth::extract::Officer;
 use crate::domain::Reason;
 use crate::error::{ApiError, ApiResult};
+use crate::idempotency::{self, Claim};
 use crate::issuance;
 use crate::store::applications::{self, Decision, Status};
 use crate::store::{self, Store, audit, evidence, residences, residents};
-use crate::wire::applications::Submission;
+use crate::wire::applications::{ApplicationView, Submission};
 use crate::workflows::{lock_resident, resident_actor};
 
 /// The district an application without one goes to: the resident's open registration, the
@@ -35,10 +37,15 @@ fn current_district(registrations: &[residences::Model]) -> Option<District> {
 /// *confirmed* registrations and the closed lapses of a revoked earlier permit, and a refusal is
 /// 422 `application_refused` listing every unmet condition with its dates; one application at a
 /// time (409 `application_pending`).
+///
+/// With an `Idempotency-Key` (`claim`), the key is taken as the first write of the transaction
+/// and [`submitted`]'s answer kept with it, so the key is spent exactly when the application is
+/// stored ([`crate::idempotency`]).
 pub async fn apply(
     store: &Store,
     resident: i64,
     submission: Submission,
+    claim: Option<&Claim>,
 ) -> ApiResult<applications::Model> {
     let db = store.conn();
     let person = residents::get(db, resident).await?;
@@ -73,6 +80,7 @@ pub async fn apply(
         "the application does not meet SPEC §1.2",
     )?;
     let txn = store.begin().await?;
+    let taken = idempotency::take(claim, &txn).await?;
     lock_resident(&txn, resident).await?;
     // Again under the lock: an approval may have landed since the first look.
     issuance::no_permit_held(&txn, resident, checked).await?;
@@ -111,8 +119,18 @@ pub async fn apply(
             "evidence_sha256": stored.sha256,
         }),
     );
+    if let Some(taken) = taken {
+        let (status, body) = submitted(&row);
+        taken.keep(&txn, status, &body).await?;
+    }
     audit::commit_with_audit(txn, entry, Utc::now()).await?;
     Ok(row)
+}
+
+/// The answer to a stored submission: 201 with the application (sent, and kept for its
+/// `Idempotency-Key`).
+pub fn submitted(row: &applications::Model) -> (StatusCode, ApplicationView) {
+    (StatusCode::CREATED, ApplicationView::from(row.clone()))
 }
 
 /// SPEC §1.2 on `application.date`: a refusal is 422 `application_refused` listing every unmet

@@ -12,7 +12,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake image body";
 const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0 fake";
 
 /// A form with `basis` and one evidence file declared as `mime`.
-fn form(basis: &str, bytes: &[u8], mime: &str) -> Form {
+pub(crate) fn form(basis: &str, bytes: &[u8], mime: &str) -> Form {
     Form::new().text("basis", basis.to_owned()).part(
         "evidence",
         Part::bytes(bytes.to_vec())
@@ -22,7 +22,12 @@ fn form(basis: &str, bytes: &[u8], mime: &str) -> Form {
     )
 }
 
-async fn submit(app: &TestApp, token: &str, form: Form, key: Option<&str>) -> reqwest::Response {
+pub(crate) async fn submit(
+    app: &TestApp,
+    token: &str,
+    form: Form,
+    key: Option<&str>,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url("/v1/applications"))
@@ -54,7 +59,12 @@ async fn set_profile(app: &TestApp, token: &str, name: &str, id_number: &str) {
 /// A resident registered in `district` since about eight months (imported from the legacy
 /// system, so confirmed), its ID number assigned to the account by an officer; returns the access
 /// token.
-async fn eligible_resident(app: &TestApp, phone: &str, seed: &str, district: &str) -> String {
+pub(crate) async fn eligible_resident(
+    app: &TestApp,
+    phone: &str,
+    seed: &str,
+    district: &str,
+) -> String {
     let id = id_number(seed);
     let csv = format!(
         "id_number,name,district,address,start,end\n{id},王小明,{district},宾虹路 18 号,{},\n",
@@ -87,7 +97,7 @@ fn indicatif_hidden() -> api::commands::import::Progress {
     api::commands::import::Progress::hidden()
 }
 
-async fn own_applications(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn own_applications(app: &TestApp, token: &str) -> Vec<Value> {
     let r = get(app, token, "/v1/applications").await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["items"]

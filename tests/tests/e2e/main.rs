@@ -11,6 +11,8 @@ mod bad_input;
 mod console_queries;
 mod docs;
 mod identity;
+// issue 14: idempotency records, SQLite WAL
+mod idempotency;
 mod import;
 mod keys;
 mod lifecycle;
@@ -25,3 +27,4 @@ mod rules_that_bind;
 mod screens;
 mod sealed;
 mod sms;
+mod sqlite_wal;
