@@ -23,4 +23,5 @@ mod residences;
 mod rules_that_bind;
 mod screens;
 mod sealed;
+mod shared_store_outage;
 mod sms;
