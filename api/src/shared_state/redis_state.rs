@@ -155,13 +155,21 @@ impl RedisState {
         RedisState::open(url, prefix, config)
     }
 
-    /// [`RedisState::connect`] for the service, behind its circuit breaker: connecting and each
-    /// answer time out after `timeout`, and a failed connection is not retried in the call (the
-    /// breaker decides when to try again; the next call reconnects).
-    pub fn connect_with_timeout(url: &str, prefix: &str, timeout: Duration) -> Result<RedisState> {
+    /// [`RedisState::connect`] for the service, whose circuit breaker bounds each call at
+    /// `call_timeout` (`shared_state::guarded`): a failed connection is not retried within a call
+    /// (the breaker decides when to try again; the next call reconnects), and connecting and
+    /// each answer time out here only after twice `call_timeout` — a backstop, so that the
+    /// caller's bound, not this one, tells a hung Redis (one timeout opens the breaker) from a
+    /// failing one.
+    pub fn connect_with_timeout(
+        url: &str,
+        prefix: &str,
+        call_timeout: Duration,
+    ) -> Result<RedisState> {
+        let backstop = call_timeout.saturating_mul(2);
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
+            .set_connection_timeout(Some(backstop))
+            .set_response_timeout(Some(backstop))
             .set_number_of_retries(0);
         RedisState::open(url, prefix, config)
     }
