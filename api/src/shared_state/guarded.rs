@@ -41,6 +41,21 @@ fn timed_out() -> SharedStateError {
     SharedStateError::Unavailable("Redis did not answer within the call timeout".to_owned())
 }
 
+/// `call`'s result if it ends within `timeout`. A thread kept off the CPU past the deadline may
+/// find the answer already in the socket, unread: before calling it a timeout, the runtime gets
+/// one turn (`yield_now` waits for its I/O driver) to hand the answer over.
+async fn within<T>(timeout: Duration, call: impl Future<Output = T>) -> Option<T> {
+    let mut call = std::pin::pin!(call);
+    if let Ok(result) = tokio::time::timeout(timeout, call.as_mut()).await {
+        return Some(result);
+    }
+    tokio::task::yield_now().await;
+    match std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx))).await {
+        std::task::Poll::Ready(result) => Some(result),
+        std::task::Poll::Pending => None,
+    }
+}
+
 /// What an answer says about Redis: a malformed value is an answer all the same.
 fn outcome_of<T>(result: &Result<T>) -> Outcome {
     match result {
@@ -88,12 +103,12 @@ impl GuardedRedis {
             }
             Admission::Refused => return Err(circuit_open()),
         }
-        match tokio::time::timeout(timeout, call).await {
-            Ok(result) => {
+        match within(timeout, call).await {
+            Some(result) => {
                 self.breaker.record(Admission::Call, outcome_of(&result));
                 result
             }
-            Err(_) => {
+            None => {
                 let outcome = if timeout_opens {
                     Outcome::Timeout
                 } else {
@@ -128,9 +143,9 @@ impl GuardedRedis {
         let timeout = self.call_timeout;
         runtime.spawn(async move {
             let mut probe = probe;
-            probe.1 = Some(match tokio::time::timeout(timeout, redis.ping()).await {
-                Ok(result) => outcome_of(&result),
-                Err(_) => Outcome::Timeout,
+            probe.1 = Some(match within(timeout, redis.ping()).await {
+                Some(result) => outcome_of(&result),
+                None => Outcome::Timeout,
             });
         });
     }

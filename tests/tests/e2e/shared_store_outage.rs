@@ -5,8 +5,10 @@
 //! sent before the outage logs in, the counters go on from where Redis left them).
 //!
 //! Timing bounds are derived from a baseline measured in the same test, never absolute: the
-//! outage median within twice the normal one plus [`MEDIAN_SLACK`], each answer within twice the
-//! slowest normal one plus [`EACH_SLACK`]. These tests need Redis (`EPERMIT_TEST_REDIS_URL`).
+//! outage median within twice the normal one plus [`MEDIAN_SLACK`], the 90th percentile within
+//! twice the normal one plus [`EACH_SLACK`], and no answer later than the slowest normal one
+//! plus one call timeout (the old behaviour was a wait for Redis in *every* request). These
+//! tests need Redis (`EPERMIT_TEST_REDIS_URL`).
 
 use std::time::{Duration, Instant};
 
@@ -21,11 +23,12 @@ const BATCH: usize = 50;
 const LIMIT: usize = 60;
 /// Added to twice the normal median (scheduling noise on a shared machine).
 const MEDIAN_SLACK: Duration = Duration::from_millis(5);
-/// Added to twice the slowest normal answer, for each single answer.
+/// Added to twice the normal 90th percentile, and to the bounds of single answers.
 const EACH_SLACK: Duration = Duration::from_millis(50);
-/// The default call timeout (`shared_store.call_timeout_ms`) and readiness bound
-/// (`shared_store.readiness_timeout_ms`), which these tests keep.
-const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// The call timeout here (`shared_store.call_timeout_ms`; 250 ms by default): longer, so that a
+/// machine busy with other builds does not open the breaker while Redis is up.
+const CALL_TIMEOUT: Duration = Duration::from_millis(1000);
+/// The default readiness bound (`shared_store.readiness_timeout_ms`), which these tests keep.
 const READINESS_TIMEOUT: Duration = Duration::from_millis(50);
 
 const PHONE: &str = "13900000051";
@@ -36,10 +39,15 @@ enum Fault {
     Frozen,
 }
 
-fn median(samples: &[Duration]) -> Duration {
+/// The `p`-th percentile (nearest rank) of `samples`.
+fn percentile(samples: &[Duration], p: usize) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
-    sorted[sorted.len() / 2]
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    percentile(samples, 50)
 }
 
 async fn verify_once(app: &TestApp, token: &str, qr: &str) -> (u16, Duration) {
@@ -89,6 +97,31 @@ async fn readyz(app: &TestApp) -> (Value, Duration) {
     (body, started.elapsed())
 }
 
+/// Polls `/readyz` until it says `ready` (10 s at most); the latency of that answer.
+async fn ready(app: &TestApp) -> Duration {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (body, took) = readyz(app).await;
+        if body["status"] == "ready" {
+            assert_eq!(body["shared_store"]["breaker"], "closed", "{body}");
+            return took;
+        }
+        assert!(Instant::now() < deadline, "not ready within 10 s: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn metrics(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
@@ -100,7 +133,12 @@ fn metric(text: &str, name: &str) -> f64 {
 /// The whole story for one fault; prints the figures measured.
 async fn outage(fault: Fault) {
     let limit = LIMIT.to_string();
+    let call_timeout = CALL_TIMEOUT.as_millis().to_string();
     let Some((app, link)) = spawn_app_behind_redis_link(&[
+        (
+            "EPERMIT_SHARED_STORE__CALL_TIMEOUT_MS",
+            call_timeout.as_str(),
+        ),
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", "100000"),
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", limit.as_str()),
         ("EPERMIT_SHARED_STORE__BREAKER_BACKOFF_MS", "100"),
@@ -121,9 +159,17 @@ async fn outage(fault: Fault) {
 
     // With Redis up.
     let normal = verifications(&app, &school, &qr, BATCH).await;
-    let (body, ready_normal) = readyz(&app).await;
-    assert_eq!(body["status"], "ready", "{body}");
+    let ready_normal = ready(&app).await;
+    assert_eq!(
+        metric(
+            &metrics(&app).await,
+            "epermit_shared_store_breaker_transitions_total{to=\"open\"}"
+        ),
+        0.0,
+        "the breaker opened with Redis up: the machine is too busy for the call timeout"
+    );
     let normal_median = median(&normal);
+    let normal_p90 = percentile(&normal, 90);
     let normal_max = *normal.iter().max().unwrap();
     let each_bound = normal_max * 2 + EACH_SLACK;
 
@@ -146,14 +192,19 @@ async fn outage(fault: Fault) {
     );
     let down = verifications(&app, &school, &qr, BATCH).await;
     let down_median = median(&down);
+    let down_p90 = percentile(&down, 90);
     let down_max = *down.iter().max().unwrap();
     assert!(
         down_median <= normal_median * 2 + MEDIAN_SLACK,
         "{fault:?}: median {down_median:?} with Redis down, {normal_median:?} with it up"
     );
     assert!(
-        down_max <= each_bound,
-        "{fault:?}: slowest {down_max:?} with Redis down, bound {each_bound:?}"
+        down_p90 <= normal_p90 * 2 + EACH_SLACK,
+        "{fault:?}: 90th percentile {down_p90:?} with Redis down, {normal_p90:?} with it up"
+    );
+    assert!(
+        down_max < normal_max + CALL_TIMEOUT,
+        "{fault:?}: slowest {down_max:?} with Redis down, {normal_max:?} with it up"
     );
     let (body, ready_open) = readyz(&app).await;
     assert_eq!(body["status"], "degraded", "{body}");
@@ -179,19 +230,7 @@ async fn outage(fault: Fault) {
     assert_eq!(allowed, LIMIT - BATCH - 1, "{fault:?}: local counter");
 
     link.restore().await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (body, _) = readyz(&app).await;
-        if body["status"] == "ready" {
-            assert_eq!(body["shared_store"]["breaker"], "closed", "{body}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{fault:?}: the breaker did not close within 10 s of Redis' return: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    ready(&app).await;
     // Redis again: the code sent before the outage logs in; the verifier's count goes on from
     // Redis' (the baseline's hits, and after a freeze the one held in the link), not from the
     // local one (already past the limit) nor from zero.
@@ -202,15 +241,7 @@ async fn outage(fault: Fault) {
         allowed == LIMIT - BATCH || allowed == LIMIT - BATCH - 1,
         "{fault:?}: {allowed} allowed after Redis' return"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&app).await;
     assert_eq!(
         metric(&metrics, "epermit_shared_store_breaker_state"),
         0.0,
@@ -230,7 +261,8 @@ async fn outage(fault: Fault) {
     );
     eprintln!(
         "figures {fault:?}: verify median normal {normal_median:?} down {down_median:?} \
-         (max {normal_max:?} / {down_max:?}); first call down {first:?}; readyz normal \
+         (p90 {normal_p90:?} / {down_p90:?}, max {normal_max:?} / {down_max:?}); first call \
+         down {first:?}; readyz normal \
          {ready_normal:?}, first down {ready_first:?}, breaker open {ready_open:?}; login 503 in \
          {login_took:?}"
     );
