@@ -106,10 +106,7 @@ async fn pump(
     mut mode: watch::Receiver<Mode>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let Ok(n) = from.read(&mut buf).await else {
-            break;
-        };
+    while let Ok(n) = from.read(&mut buf).await {
         if n == 0 {
             break;
         }
