@@ -42,6 +42,12 @@
 //! checkpoint_every_entries = 1000
 //! checkpoint_every_secs = 300
 //! checkpoint_export = "/mnt/worm/epermit-checkpoints.jsonl"
+//! [shared_store]
+//! call_timeout_ms = 250
+//! readiness_timeout_ms = 50
+//! breaker_failures = 3
+//! breaker_backoff_ms = 500
+//! breaker_max_backoff_ms = 10000
 //! ```
 
 use std::net::SocketAddr;
@@ -77,6 +83,7 @@ const ENV_KEYS: &[&str] = &[
     "mode",
     "metrics_bind",
     "sms",
+    "shared_store",
 ];
 
 /// The service's settings.
@@ -138,6 +145,103 @@ pub struct Settings {
     pub metrics_bind: Option<SocketAddr>,
     /// The SMS gateway that delivers login codes.
     pub sms: SmsSettings,
+    /// Redis' call timeouts and circuit breaker (`[shared_store]`, `EPERMIT_SHARED_STORE__*`).
+    pub shared_store: SharedStoreSettings,
+}
+
+/// How the service treats Redis when it fails (issue 14 item 1; `shared_state::guarded`). Each
+/// call waits at most `call_timeout_ms`; `breaker_failures` failures in a row, or one timeout,
+/// open the circuit breaker, and while it is open no call touches the network: rate limits are
+/// counted per instance (each instance allows the limit, so the cluster-wide limit becomes N ×
+/// instances during the outage), login codes and idempotent submissions answer 503 at once, and
+/// `/readyz` says `degraded`. After `breaker_backoff_ms` one `PING` probes Redis in the
+/// background; each failed probe doubles the wait, up to `breaker_max_backoff_ms`; a
+/// successful one closes the breaker. Without `REDIS_URL` none of this applies.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharedStoreSettings {
+    /// The longest a call to Redis (connecting included) may take, in milliseconds
+    /// (`EPERMIT_SHARED_STORE__CALL_TIMEOUT_MS`, default 250, 10–5000). A call that takes longer
+    /// opens the breaker.
+    pub call_timeout_ms: u64,
+    /// The longest `/readyz` waits for Redis' `PING` while the breaker is closed, in
+    /// milliseconds (`EPERMIT_SHARED_STORE__READINESS_TIMEOUT_MS`, default 50, 1–90, and at most
+    /// `call_timeout_ms`): `/readyz` answers within 100 ms whatever Redis does.
+    pub readiness_timeout_ms: u64,
+    /// Consecutive failed calls that open the breaker
+    /// (`EPERMIT_SHARED_STORE__BREAKER_FAILURES`, default 3, at least 1).
+    pub breaker_failures: u32,
+    /// How long the breaker stays open before its first probe, in milliseconds
+    /// (`EPERMIT_SHARED_STORE__BREAKER_BACKOFF_MS`, default 500, at least 1).
+    pub breaker_backoff_ms: u64,
+    /// The longest it stays open between probes, in milliseconds
+    /// (`EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS`, default 10000, at least
+    /// `breaker_backoff_ms`): how late, at worst, the service sees Redis back.
+    pub breaker_max_backoff_ms: u64,
+}
+
+impl Default for SharedStoreSettings {
+    fn default() -> Self {
+        SharedStoreSettings {
+            call_timeout_ms: 250,
+            readiness_timeout_ms: 50,
+            breaker_failures: 3,
+            breaker_backoff_ms: 500,
+            breaker_max_backoff_ms: 10_000,
+        }
+    }
+}
+
+impl SharedStoreSettings {
+    /// See [`SharedStoreSettings::call_timeout_ms`].
+    pub fn call_timeout(&self) -> Duration {
+        Duration::from_millis(self.call_timeout_ms)
+    }
+
+    /// See [`SharedStoreSettings::readiness_timeout_ms`].
+    pub fn readiness_timeout(&self) -> Duration {
+        Duration::from_millis(self.readiness_timeout_ms)
+    }
+
+    /// The breaker's policy.
+    pub fn breaker_policy(&self) -> crate::shared_state::breaker::BreakerPolicy {
+        crate::shared_state::breaker::BreakerPolicy {
+            failures_to_open: self.breaker_failures,
+            first_backoff: Duration::from_millis(self.breaker_backoff_ms),
+            max_backoff: Duration::from_millis(self.breaker_max_backoff_ms),
+        }
+    }
+
+    /// Range checks: the key and the problem.
+    fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if !(10..=5000).contains(&self.call_timeout_ms) {
+            return Err((
+                "shared_store.call_timeout_ms",
+                "must be between 10 and 5000",
+            ));
+        }
+        if !(1..=90).contains(&self.readiness_timeout_ms)
+            || self.readiness_timeout_ms > self.call_timeout_ms
+        {
+            return Err((
+                "shared_store.readiness_timeout_ms",
+                "must be between 1 and 90, and at most call_timeout_ms",
+            ));
+        }
+        if self.breaker_failures == 0 {
+            return Err(("shared_store.breaker_failures", "must be greater than 0"));
+        }
+        if self.breaker_backoff_ms == 0 {
+            return Err(("shared_store.breaker_backoff_ms", "must be greater than 0"));
+        }
+        if self.breaker_max_backoff_ms < self.breaker_backoff_ms {
+            return Err((
+                "shared_store.breaker_max_backoff_ms",
+                "must be at least breaker_backoff_ms",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Signed checkpoints of the audit chain (issue 12 item 7; `crate::audit`).
@@ -357,6 +461,7 @@ impl Default for Settings {
             mode: Mode::Development,
             metrics_bind: None,
             sms: SmsSettings::default(),
+            shared_store: SharedStoreSettings::default(),
         }
     }
 }
@@ -622,6 +727,7 @@ impl Settings {
 
     /// Range checks serde cannot express.
     fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        self.shared_store.validate()?;
         if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://")) {
             return Err(("public_url", "must start with https:// or http://"));
         }
@@ -1073,5 +1179,53 @@ mod tests {
             err.contains("`database_url`") && !err.contains("12345678"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_shared_store_breaker_is_set_from_the_file_or_the_environment_and_range_checked() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.shared_store, SharedStoreSettings::default());
+        assert_eq!(s.shared_store.call_timeout(), Duration::from_millis(250));
+        let file = toml("[shared_store]\ncall_timeout_ms = 400\nbreaker_failures = 5\n");
+        let s = Settings::load_from(
+            Some(file.path()),
+            env(&[("EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS", "2000")]),
+        )
+        .unwrap();
+        let policy = s.shared_store.breaker_policy();
+        assert_eq!(s.shared_store.call_timeout(), Duration::from_millis(400));
+        assert_eq!(policy.failures_to_open, 5);
+        assert_eq!(policy.first_backoff, Duration::from_millis(500));
+        assert_eq!(policy.max_backoff, Duration::from_secs(2));
+        for (name, value, key) in [
+            (
+                "EPERMIT_SHARED_STORE__CALL_TIMEOUT_MS",
+                "0",
+                "call_timeout_ms",
+            ),
+            (
+                "EPERMIT_SHARED_STORE__READINESS_TIMEOUT_MS",
+                "100",
+                "readiness_timeout_ms",
+            ),
+            (
+                "EPERMIT_SHARED_STORE__BREAKER_FAILURES",
+                "0",
+                "breaker_failures",
+            ),
+            (
+                "EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS",
+                "100",
+                "breaker_max_backoff_ms",
+            ),
+        ] {
+            let err = Settings::load_from(None, env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`shared_store.{key}`")) && err.contains(name),
+                "{name}={value}: {err}"
+            );
+        }
     }
 }

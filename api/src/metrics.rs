@@ -2,10 +2,12 @@
 //! and status, their latency, verification verdicts, login codes sent and not sent (an SMS gateway
 //! outage shows before residents call), and personal-data look-ups per staff account (so one
 //! account harvesting records shows on a dashboard). Labels never carry personal data
-//! (route patterns, not paths; staff accounts as `staff:12`, not names).
+//! (route patterns, not paths; staff accounts as `staff:12`, not names). The shared store's
+//! circuit breaker shows its state (`shared_store_breaker_state`: 0 closed, 1 open, 2
+//! half-open) and its transitions (`shared_store_breaker_transitions_total{to}`).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// The service's metrics.
@@ -16,6 +18,8 @@ pub struct Metrics {
     verdicts: IntCounterVec,
     lookups: IntCounterVec,
     codes: IntCounterVec,
+    breaker_state: IntGauge,
+    breaker_transitions: IntCounterVec,
 }
 
 impl Metrics {
@@ -63,6 +67,19 @@ impl Metrics {
         registry.register(Box::new(verdicts.clone()))?;
         registry.register(Box::new(lookups.clone()))?;
         registry.register(Box::new(codes.clone()))?;
+        let breaker_state = IntGauge::new(
+            "shared_store_breaker_state",
+            "The shared store's circuit breaker: 0 closed, 1 open, 2 half-open",
+        )?;
+        let breaker_transitions = IntCounterVec::new(
+            Opts::new(
+                "shared_store_breaker_transitions_total",
+                "Changes of the shared store's circuit breaker, by the state entered",
+            ),
+            &["to"],
+        )?;
+        registry.register(Box::new(breaker_state.clone()))?;
+        registry.register(Box::new(breaker_transitions.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -70,6 +87,24 @@ impl Metrics {
             verdicts,
             lookups,
             codes,
+            breaker_state,
+            breaker_transitions,
+        })
+    }
+
+    /// What the shared store's circuit breaker reports: sets the state gauge and counts the
+    /// transition (the first call, at start, only sets the gauge).
+    pub fn breaker_observer(
+        &self,
+    ) -> Box<dyn Fn(crate::shared_state::breaker::Phase) + Send + Sync> {
+        let state = self.breaker_state.clone();
+        let transitions = self.breaker_transitions.clone();
+        let started = std::sync::atomic::AtomicBool::new(false);
+        Box::new(move |phase| {
+            state.set(phase.gauge());
+            if started.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                transitions.with_label_values(&[phase.as_str()]).inc();
+            }
         })
     }
 

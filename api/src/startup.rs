@@ -17,7 +17,8 @@ use crate::error::ApiError;
 use crate::keys::KeyRing;
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
-use crate::shared_state::{MemoryState, RedisState, SharedState};
+use crate::shared_state::breaker::Breaker;
+use crate::shared_state::{GuardedRedis, MemoryState, RedisState, SharedState};
 use crate::signed_lists::ListCache;
 use crate::state::AppState;
 use crate::store::Store;
@@ -290,11 +291,23 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         settings.database_timeout(),
     )
     .await?;
+    let metrics = crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?;
     let shared: Arc<dyn SharedState> = match &settings.redis_url {
-        Some(url) => Arc::new(RedisState::connect(
-            url.expose_secret(),
-            &settings.redis_prefix,
-        )?),
+        Some(url) => {
+            let limits = &settings.shared_store;
+            let redis = RedisState::connect_with_timeout(
+                url.expose_secret(),
+                &settings.redis_prefix,
+                limits.call_timeout(),
+            )?;
+            let breaker = Breaker::new(limits.breaker_policy(), metrics.breaker_observer());
+            Arc::new(GuardedRedis::new(
+                redis,
+                breaker,
+                limits.call_timeout(),
+                limits.readiness_timeout(),
+            ))
+        }
         None => Arc::new(MemoryState::default()),
     };
     // The audit key first: opening the key ring may write audit entries (keys generated on
@@ -324,7 +337,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         jwt,
         sender,
         lists,
-        metrics: crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?,
+        metrics,
         pepper,
         audit_key,
         audit_export,

@@ -128,6 +128,31 @@ pub async fn spawn_app_behind_link(
     (app, Some(link))
 }
 
+/// [`spawn_app_with`] on Redis reached through a [`cut_link::CutLink`] the test can cut, freeze
+/// and restore; `None` without `EPERMIT_TEST_REDIS_URL` (the in-process store has no link).
+pub async fn spawn_app_behind_redis_link(
+    settings: &[(&str, &str)],
+) -> Option<(TestApp, cut_link::CutLink)> {
+    let url = std::env::var("EPERMIT_TEST_REDIS_URL").ok()?;
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:6379")
+    };
+    let target = host_port
+        .replace("localhost", "127.0.0.1")
+        .parse()
+        .expect("a host:port in EPERMIT_TEST_REDIS_URL");
+    let link = cut_link::CutLink::start(target).await;
+    let redis_url = via(&url, link.addr);
+    let mut all = vec![("REDIS_URL", redis_url.as_str())];
+    all.extend_from_slice(settings);
+    Some((spawn(&all, None).await, link))
+}
+
 /// The `host:port` of a `postgres://user@host:port/db` URL (port 5432 when absent).
 fn postgres_addr(url: &str) -> std::net::SocketAddr {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -186,7 +211,9 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
         env.push(("DATABASE_URL".to_owned(), url));
         pg = Some((admin_url, name));
     }
-    if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL") {
+    if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL")
+        && !settings.iter().any(|(k, _)| *k == "REDIS_URL")
+    {
         env.push(("REDIS_URL".to_owned(), url));
     }
     env.extend(

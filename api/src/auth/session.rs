@@ -28,8 +28,10 @@ pub fn new_code() -> String {
 }
 
 /// Counts one hit on each `(bucket, limit)` (a minute's window, one call to the shared store) and
-/// refuses with 429 when any bucket is past its limit. When the shared store is down,
-/// `fail_open` lets the request through (verification keeps working); otherwise it is 503.
+/// refuses with 429 when any bucket is past its limit. While Redis is out its circuit breaker
+/// counts the hits on this instance instead (`shared_state::guarded`), so a limit still holds,
+/// per instance. When the store cannot count at all, `fail_open` lets the request through
+/// (verification keeps working); otherwise it is 503.
 pub async fn rate_limit(
     state: &AppState,
     buckets: &[(&str, u32)],

@@ -3,6 +3,8 @@
 //! (idempotency records live in the database: [`crate::idempotency`]).
 //! One trait, [`SharedState`], held as `Arc<dyn SharedState>`, with two implementations:
 //! [`MemoryState`] (in-process, the default; one instance only) and [`RedisState`] (`REDIS_URL`).
+//! The service holds Redis as a [`GuardedRedis`]: behind a circuit breaker ([`breaker`]), with
+//! short call timeouts, and with per-instance rate limits while Redis is out (see [`guarded`]).
 //!
 //! Staff password failures are throttled here, per (account, client address), with growing
 //! delays ([`SharedState::throttle_fail`]); accounts' revocation epochs are mirrored here
@@ -10,12 +12,16 @@
 //!
 //! Every operation can fail with [`SharedStateError::Unavailable`] when Redis is down: treat it as
 //! *degraded*. Verification must not depend on this store (skip its rate limit or cache on error);
-//! logins answer 503. `/readyz` reports [`SharedState::ping`].
+//! logins answer 503. `/readyz` reports [`SharedState::ping`] and
+//! [`SharedState::breaker`]. Behind the breaker, rate limits do not fail: they are counted per
+//! instance while Redis is out.
 //!
 //! Keys passed in are logical (`otp:<phone key>`, `rl:login:ip:1.2.3.4`, …); the implementation
 //! adds its prefix (`epermit:` by default on Redis). Pass a keyed hash of a phone number rather
 //! than the number itself, so no personal data sits in Redis.
 
+pub mod breaker;
+pub mod guarded;
 mod memory;
 mod redis_state;
 
@@ -24,6 +30,7 @@ mod tests;
 
 use std::time::Duration;
 
+pub use guarded::GuardedRedis;
 pub use memory::MemoryState;
 pub use redis_state::{DEFAULT_PREFIX, RedisState};
 
@@ -164,6 +171,11 @@ pub trait SharedState: Send + Sync + 'static {
 
     /// Readiness: whether the backing service answers.
     async fn ping(&self) -> Result<()>;
+
+    /// The phase of the circuit breaker in front of the backing service, if there is one.
+    fn breaker(&self) -> Option<breaker::Phase> {
+        None
+    }
 
     /// Stores a one-time code (its hash) for `key`, replacing any pending one, valid for `ttl`,
     /// allowing `max_attempts` guesses.

@@ -138,14 +138,37 @@ impl RedisState {
     /// starts even when Redis is down; calls then fail fast with
     /// [`SharedStateError::Unavailable`] until it is back. The URL is never echoed in errors.
     pub fn connect(url: &str, prefix: &str) -> Result<RedisState> {
-        let client = redis::Client::open(url).map_err(|e| {
-            SharedStateError::Unavailable(format!("invalid Redis URL ({:?})", e.kind()))
-        })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
+        RedisState::open(url, prefix, config)
+    }
+
+    /// [`RedisState::connect`] for the service, whose circuit breaker bounds each call at
+    /// `call_timeout` (`shared_state::guarded`): a failed connection is not retried within a call
+    /// (the breaker decides when to try again; the next call reconnects), and connecting and
+    /// each answer time out here only after twice `call_timeout` — a backstop, so that the
+    /// caller's bound, not this one, tells a hung Redis (one timeout opens the breaker) from a
+    /// failing one.
+    pub fn connect_with_timeout(
+        url: &str,
+        prefix: &str,
+        call_timeout: Duration,
+    ) -> Result<RedisState> {
+        let backstop = call_timeout.saturating_mul(2);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(backstop))
+            .set_response_timeout(Some(backstop))
+            .set_number_of_retries(0);
+        RedisState::open(url, prefix, config)
+    }
+
+    fn open(url: &str, prefix: &str, config: ConnectionManagerConfig) -> Result<RedisState> {
+        let client = redis::Client::open(url).map_err(|e| {
+            SharedStateError::Unavailable(format!("invalid Redis URL ({:?})", e.kind()))
+        })?;
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(RedisState {
             conn,

@@ -34,6 +34,11 @@ pub struct SharedStoreState {
     pub kind: &'static str,
     /// Whether it answers.
     pub state: UpDown,
+    /// Redis' circuit breaker: `closed`, `open` (calls fail at once; rate limits are counted
+    /// per instance) or `half_open` (a probe is out). Absent for the in-process store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "closed")]
+    pub breaker: Option<&'static str>,
 }
 
 /// `GET /readyz`.
@@ -61,7 +66,14 @@ impl Readiness {
             shared_store: SharedStoreState {
                 kind,
                 state: shared.into(),
+                breaker: None,
             },
         }
+    }
+
+    /// The same, reporting the shared store's circuit breaker.
+    pub fn with_breaker(mut self, breaker: Option<&'static str>) -> Self {
+        self.shared_store.breaker = breaker;
+        self
     }
 }

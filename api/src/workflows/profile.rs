@@ -51,7 +51,8 @@ fn refusal(e: ProfileError) -> ApiError {
 
 /// Counts one `PUT /v1/me` of `resident` against `rate_limits.profile_per_hour` (an hour's
 /// window in the shared store, so every instance counts together): past it, 429 with
-/// `Retry-After`. With the shared store down it is 503 (identity changes do not fail open).
+/// `Retry-After`. While Redis is out the count is per instance (N × instances in all); a store
+/// that cannot count at all gives 503 (identity changes do not fail open).
 pub async fn limit(state: &AppState, resident: i64) -> ApiResult<()> {
     let bucket = format!("profile:{resident}");
     let limit = state.settings.rate_limits.profile_per_hour;

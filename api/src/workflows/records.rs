@@ -23,8 +23,9 @@ const LOOKUP_WINDOW: Duration = Duration::from_secs(3600);
 ///
 /// Each attempt (found or not) counts against the account's hourly limit
 /// (`rate_limits.police_lookups_per_hour`): past it, 429 `rate_limited` with `Retry-After` until
-/// the hour's window ends. The limit fails closed: with the shared store down no record is
-/// served (503). Each record served counts in `epermit_personal_data_lookups_total{account,
+/// the hour's window ends. While Redis is out the limit is counted per instance (each allows
+/// the limit, N × instances in all during the outage); a store that cannot count at all fails
+/// closed: no record is served (503). Each record served counts in `epermit_personal_data_lookups_total{account,
 /// org_kind}`.
 pub async fn lookup(
     state: &AppState,

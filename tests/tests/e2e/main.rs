@@ -26,5 +26,6 @@ mod residences;
 mod rules_that_bind;
 mod screens;
 mod sealed;
+mod shared_store_outage;
 mod sms;
 mod sqlite_wal;
