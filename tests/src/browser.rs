@@ -15,6 +15,9 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// How long the helpers wait for the page ([`Browser::click`], [`Browser::type_into`]).
+pub const WAIT: Duration = Duration::from_secs(15);
+
 /// How the browser starts.
 #[derive(Debug, Clone)]
 pub struct BrowserOptions {
@@ -201,12 +204,71 @@ impl Browser {
             if truthy {
                 return value;
             }
-            assert!(
-                Instant::now() < deadline,
-                "`{script}` still false after {timeout:?}"
-            );
+            if Instant::now() >= deadline {
+                let page = self
+                    .client
+                    .execute(
+                        "return (document.querySelector('main') || document.body)?.innerText;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or_default();
+                panic!("`{script}` still false after {timeout:?}; the page says: {page}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Types `text` into the field `css`, cleared first, once it is shown (a hidden field is not
+    /// interactable: waiting for it to show is what a person does).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.until_shown(css).await;
+        let field = self.wait_for(css, WAIT).await;
+        field.clear().await.expect("clearing a field");
+        field.send_keys(text).await.expect("typing into a field");
+    }
+
+    /// Clicks `css` as a thumb would: once it is shown, scrolled to the middle of the screen
+    /// (clear of sticky bars); found again when the page re-rendered it meanwhile.
+    pub async fn click(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            self.until_shown(css).await;
+            self.client
+                .execute(
+                    "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
+                    vec![json!(css)],
+                )
+                .await
+                .expect("scrolling");
+            match self.wait_for(css, WAIT).await.click().await {
+                Ok(()) => return,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("clicking `{css}`: {e}"),
+            }
+        }
+    }
+
+    /// The rendered text of `css` (waiting for it to exist).
+    pub async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css, WAIT)
+            .await
+            .text()
+            .await
+            .expect("an element's text")
+    }
+
+    /// Waits until `css` is laid out (an `<option>`: its `<select>`) and not disabled.
+    async fn until_shown(&self, css: &str) {
+        let script = format!(
+            "(() => {{ const el = document.querySelector({}); \
+             const box = el && (el.closest('select') || el); \
+             return !!el && box.getClientRects().length > 0 && !el.disabled; }})()",
+            json!(css)
+        );
+        self.wait_until(&script, WAIT).await;
     }
 
     /// The page as a PNG, at the window's size.

@@ -92,9 +92,16 @@ pub struct Holder {
     pub phone: String,
 }
 
-/// Imports a 400-day confirmed registration in 婺城区 for a new ID number, logs its holder in,
-/// has the district officer assign the ID number to the account at the counter, applies and has the district officer approve: the permit's number.
-pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
+/// Makes the resident of `token` (phone `phone`) one who may apply in 婺城区: imports a 400-day
+/// confirmed registration for the ID number of `id17` and has `officer` (of 330702) assign that
+/// ID number, with the name 张小明, to the account at the counter.
+pub async fn registered_for_400_days(
+    app: &TestApp,
+    officer: &str,
+    token: &str,
+    phone: &str,
+    id17: &str,
+) {
     let id = id_number(id17);
     let csv = format!(
         "id_number,name,district,address,start,end\n{id},张小明,330702,城北街道丽泽社区,{},\n",
@@ -106,14 +113,19 @@ pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
         .await
         .unwrap();
     assert_eq!(imported.imported, 1);
+    // An imported record is not claimed by naming it: the officer assigns it at the counter.
+    let r = assign_at_counter(app, officer, token, "张小明", &id).await;
+    assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
+}
 
+/// A resident [`registered_for_400_days`] who applied and whom the district officer approved: the
+/// permit's number.
+pub async fn issued_permit(app: &TestApp, phone: &str, id17: &str) -> Holder {
     let token = app.resident_token(phone).await;
     let officer = app
         .staff_token(&format!("officer-{phone}"), "officer", Some("330702"), None)
         .await;
-    // An imported record is not claimed by naming it: the officer assigns it at the counter.
-    let r = assign_at_counter(app, &officer, &token, "张小明", &id).await;
-    assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
+    registered_for_400_days(app, &officer, &token, phone, id17).await;
     let r = apply(app, &token).await;
     assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
     let application: Value = r.json().await.unwrap();

@@ -287,6 +287,13 @@ impl TestApp {
             .and_then(|v| v["code"].as_str().map(str::to_owned))
     }
 
+    /// `GET path` without a token, answered 200 with JSON: the document.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
     /// `POST /v1/auth/otp` for `phone`: asks for a login code.
     pub async fn ask_code(&self, phone: &str) -> reqwest::Response {
         self.client

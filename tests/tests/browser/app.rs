@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use epermit_tests::browser::{Browser, BrowserOptions, zbar_decode};
-use epermit_tests::fixtures::{self, assign_at_counter, days_ago, get, id_number, post};
+use epermit_tests::fixtures::{self, days_ago, get, post};
 use epermit_tests::{TestApp, spawn_app, spawn_app_with};
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -36,27 +36,6 @@ async fn next_code(app: &TestApp, phone: &str, before: usize) -> String {
     app.last_code_for(phone).expect("a code")
 }
 
-/// Types `text` into the element `css` (cleared first).
-async fn type_into(browser: &Browser, css: &str, text: &str) {
-    let input = browser.wait_for(css, WAIT).await;
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
-}
-
-/// Clicks `css` as a thumb would: scrolled into the middle of the screen first (clear of the tab bar).
-async fn click(browser: &Browser, css: &str) {
-    let element = browser.wait_for(css, WAIT).await;
-    browser
-        .client
-        .execute(
-            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap();
-    element.click().await.unwrap();
-}
-
 /// Sets a date input (Chromium's date field takes keys in the locale's order; the value is not).
 async fn set_date(browser: &Browser, css: &str, day: &str) {
     browser
@@ -67,11 +46,6 @@ async fn set_date(browser: &Browser, css: &str, day: &str) {
         )
         .await
         .unwrap();
-}
-
-/// The visible text of `css`.
-async fn text_of(browser: &Browser, css: &str) -> String {
-    browser.wait_for(css, WAIT).await.text().await.unwrap()
 }
 
 /// Waits until the screen named in the address has loaded its data.
@@ -104,12 +78,12 @@ async fn log_in(app: &TestApp, browser: &Browser, phone: &str) {
     browser
         .wait_until("document.body.dataset.ready === 'true'", WAIT)
         .await;
-    type_into(browser, "#login-phone", phone).await;
+    browser.type_into("#login-phone", phone).await;
     let before = codes_sent(app, phone);
-    click(browser, "#login-send").await;
+    browser.click("#login-send").await;
     let code = next_code(app, phone, before).await;
-    type_into(browser, "#login-code", &code).await;
-    click(browser, "#login-submit").await;
+    browser.type_into("#login-code", &code).await;
+    browser.click("#login-submit").await;
     loaded(browser, "permit").await;
 }
 
@@ -130,22 +104,10 @@ async fn page_token(browser: &Browser) -> String {
 /// registration imported for a new ID number, which the officer assigns to the account at the
 /// counter. The officer's token.
 async fn ready_to_apply(app: &TestApp, token: &str, phone: &str, id17: &str) -> String {
-    let id = id_number(id17);
-    let csv = format!(
-        "id_number,name,district,address,start,end\n{id},张小明,330702,城北街道丽泽社区,{},\n",
-        days_ago(400)
-    );
-    let file = app.data_dir.path().join(format!("legacy-{phone}.csv"));
-    std::fs::write(&file, csv).unwrap();
-    let imported = api::commands::import::import_file(&app.state.store, &file)
-        .await
-        .unwrap();
-    assert_eq!(imported.imported, 1);
     let officer = app
         .staff_token(&format!("officer-{phone}"), "officer", Some("330702"), None)
         .await;
-    let r = assign_at_counter(app, &officer, token, "张小明", &id).await;
-    assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
+    fixtures::registered_for_400_days(app, &officer, token, phone, id17).await;
     officer
 }
 
@@ -220,10 +182,12 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
 
     // The profile, as the service returns it: masked.
     go(&browser, "profile").await;
-    let profile = text_of(&browser, "#profile-view").await;
+    let profile = browser.text_of("#profile-view").await;
     assert!(profile.contains("张小明"), "{profile}");
     assert!(profile.contains("138****8021"), "{profile}");
-    let masked_id = text_of(&browser, "#profile-view dd[data-field=id_number]").await;
+    let masked_id = browser
+        .text_of("#profile-view dd[data-field=id_number]")
+        .await;
     assert!(
         masked_id.contains('*') && masked_id.len() == 18,
         "{masked_id}"
@@ -233,14 +197,14 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     go(&browser, "apply").await;
     let pdf = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
     std::fs::write(pdf.path(), fixtures::PDF).unwrap();
-    click(&browser, "#apply-basis option[value=employment]").await;
+    browser.click("#apply-basis option[value=employment]").await;
     browser
         .wait_for("#apply-evidence", WAIT)
         .await
         .send_keys(&pdf.path().display().to_string())
         .await
         .unwrap();
-    click(&browser, "#apply-submit").await;
+    browser.click("#apply-submit").await;
     browser
         .wait_for("#apply-list li[data-status=submitted]", WAIT)
         .await;
@@ -266,7 +230,7 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
 
     // The permit card: not bound yet, so the static code shows, labelled as the fallback.
     go(&browser, "permit").await;
-    let number = text_of(&browser, "#permit-facts").await;
+    let number = browser.text_of("#permit-facts").await;
     assert!(
         number.contains(issued["number"].as_str().unwrap()),
         "{number}"
@@ -283,10 +247,10 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
 
     // Binding this browser's key: the proof of issue 6 and the code the resident types.
     let before = codes_sent(&app, phone);
-    click(&browser, "#bind-send").await;
+    browser.click("#bind-send").await;
     let code = next_code(&app, phone, before).await;
-    type_into(&browser, "#bind-code", &code).await;
-    click(&browser, "#bind-submit").await;
+    browser.type_into("#bind-code", &code).await;
+    browser.click("#bind-submit").await;
     browser.wait_for("#live-qr svg", WAIT).await;
     loaded(&browser, "permit").await;
     let permit: Value = get(&app, &token, "/v1/permits/me")
@@ -305,7 +269,7 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
         .await
         .unwrap();
     assert!(!static_shown, "the static code is only a fallback");
-    let countdown = text_of(&browser, "#qr-countdown").await;
+    let countdown = browser.text_of("#qr-countdown").await;
     assert!(countdown.chars().any(|c| c.is_ascii_digit()), "{countdown}");
 
     // The screenshot's QR is a fresh presentation the service verifies as holder-bound.
@@ -350,7 +314,7 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
     // The endorsement window, from the API, with the button off before it opens.
     let window = &permit["endorsement"];
     assert_eq!(window["stage"], "before_window");
-    let said = text_of(&browser, "#endorse-state").await;
+    let said = browser.text_of("#endorse-state").await;
     assert!(!said.is_empty());
     let endorse = browser.wait_for("#endorse-button", WAIT).await;
     assert!(
@@ -408,7 +372,7 @@ async fn a_resident_logs_in_applies_binds_this_browser_and_shows_a_live_qr_that_
         )
         .await
         .unwrap();
-    click(&browser, "#logout").await;
+    browser.click("#logout").await;
     browser
         .wait_until(
             "!document.getElementById('view-login').hidden \
@@ -434,10 +398,10 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
     go(&browser, "registrations").await;
 
     // Too far in the past: the 30-day rule, in words (zh-CN by default).
-    click(&browser, "#reg-district option[value='330703']").await;
-    type_into(&browser, "#reg-address", "多湖街道光南社区").await;
+    browser.click("#reg-district option[value='330703']").await;
+    browser.type_into("#reg-address", "多湖街道光南社区").await;
     set_date(&browser, "#reg-start", &days_ago(40)).await;
-    click(&browser, "#reg-declare").await;
+    browser.click("#reg-declare").await;
     let error = browser.wait_for("#reg-error:not([hidden])", WAIT).await;
     let said = error.text().await.unwrap();
     assert!(said.contains("30"), "{said}");
@@ -447,7 +411,7 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
     );
 
     set_date(&browser, "#reg-start", &days_ago(3)).await;
-    click(&browser, "#reg-declare").await;
+    browser.click("#reg-declare").await;
     let item = browser
         .wait_for("#reg-list li[data-state=declared]", WAIT)
         .await;
@@ -467,11 +431,9 @@ async fn a_resident_declares_and_ends_a_registration_and_the_30_day_rule_is_said
 
     let id = listed["items"][0]["id"].as_i64().unwrap();
     set_date(&browser, &format!("#reg-end-{id}"), &days_ago(1)).await;
-    click(
-        &browser,
-        &format!("#reg-list li[data-id='{id}'] .reg-end button"),
-    )
-    .await;
+    browser
+        .click(&format!("#reg-list li[data-id='{id}'] .reg-end button"))
+        .await;
     browser
         .wait_for("#reg-list li[data-state=ended]", WAIT)
         .await;
@@ -504,12 +466,12 @@ async fn a_code_asked_again_too_soon_and_a_wrong_code_are_said_in_words() {
     browser
         .wait_until("document.body.dataset.ready === 'true'", WAIT)
         .await;
-    type_into(&browser, "#login-phone", phone).await;
-    click(&browser, "#login-send").await;
+    browser.type_into("#login-phone", phone).await;
+    browser.click("#login-send").await;
     let code = next_code(&app, phone, 0).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    type_into(&browser, "#login-code", wrong).await;
-    click(&browser, "#login-submit").await;
+    browser.type_into("#login-code", wrong).await;
+    browser.click("#login-submit").await;
     let said = browser
         .wait_for("#login-error:not([hidden])", WAIT)
         .await
@@ -550,15 +512,7 @@ async fn a_code_asked_again_too_soon_and_a_wrong_code_are_said_in_words() {
 #[actix_web::test]
 async fn the_app_is_installable_and_its_service_worker_keeps_the_shell_but_no_api_answer() {
     let app = spawn_app().await;
-    let manifest: Value = app
-        .client
-        .get(app.url("/app/manifest.webmanifest"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let manifest: Value = app.get_json("/app/manifest.webmanifest").await;
     assert_eq!(manifest["start_url"], "/app/");
     assert_eq!(manifest["display"], "standalone");
     assert!(manifest["theme_color"].is_string());
@@ -644,7 +598,7 @@ async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state
     backdate(&app, &h.number, 365 - 10).await;
     let browser = Browser::start(BrowserOptions::phone()).await;
     log_in(&app, &browser, &h.phone).await;
-    let state = text_of(&browser, "#endorse-state").await;
+    let state = browser.text_of("#endorse-state").await;
     assert!(state.contains("签注期已开始"), "{state}");
     assert!(
         browser
@@ -655,7 +609,7 @@ async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state
             .unwrap(),
         "live in the window"
     );
-    click(&browser, "#endorse-button").await;
+    browser.click("#endorse-button").await;
     browser
         .wait_until(
             "document.getElementById('endorse').dataset.stage === 'before_window'",
@@ -680,7 +634,7 @@ async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state
 
     let late = fixtures::issued_permit(&app, "13800138026", "33070219900101127").await;
     backdate(&app, &late.number, 365 + 10).await;
-    click(&browser, "#logout").await;
+    browser.click("#logout").await;
     browser
         .wait_until("!document.getElementById('view-login').hidden", WAIT)
         .await;
@@ -691,7 +645,7 @@ async fn the_endorsement_button_is_live_only_in_the_window_and_the_overdue_state
             WAIT,
         )
         .await;
-    let state = text_of(&browser, "#endorse-state").await;
+    let state = browser.text_of("#endorse-state").await;
     assert!(
         state.contains("已逾期") && state.contains("重新计算"),
         "{state}"

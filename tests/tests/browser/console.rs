@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use epermit_tests::TestApp;
 use epermit_tests::browser::{Browser, BrowserOptions};
-use epermit_tests::fixtures::{self, assign_at_counter, days_ago, get, id_number, post};
+use epermit_tests::fixtures::{self, get, post};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -44,97 +44,24 @@ async fn browser((width, height): (u32, u32)) -> Browser {
     .await
 }
 
-/// Runs `script` (a JS expression) in the page until it is truthy; panics with `what` after
-/// [`WAIT`]. Returns the last value.
-async fn until(browser: &Browser, script: &str, what: &str) -> Value {
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut last = Value::Null;
-    while std::time::Instant::now() < deadline {
-        last = browser
-            .client
-            .execute(&format!("return ({script});"), vec![])
-            .await
-            .unwrap_or(Value::Null);
-        let truthy = match &last {
-            Value::Null | Value::Bool(false) => false,
-            Value::String(s) => !s.is_empty(),
-            Value::Number(n) => n.as_f64() != Some(0.0),
-            _ => true,
-        };
-        if truthy {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let page = browser
-        .client
-        .execute("return document.querySelector('main')?.innerText;", vec![])
-        .await
-        .unwrap_or(Value::Null);
-    panic!("timed out waiting for {what} (last: {last}); the page says: {page}");
-}
-
-/// The text of the first element matching `css`.
-async fn text_of(browser: &Browser, css: &str) -> String {
-    browser
-        .client
-        .execute(
-            "const el = document.querySelector(arguments[0]); return el ? el.textContent : null;",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Clicks the element matching `css`, finding it again when the page replaced it meanwhile
-/// (lists are re-rendered when their data arrives).
-async fn click(browser: &Browser, css: &str) {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        match browser.wait_for(css, WAIT).await.click().await {
-            Ok(()) => return,
-            Err(e) if std::time::Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("clicking `{css}`: {e}"),
-        }
-    }
-}
-
-async fn type_into(browser: &Browser, css: &str, text: &str) {
-    let field = browser.wait_for(css, WAIT).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
 /// Opens the console and logs in as `username` (the staff password).
 async fn log_in(browser: &Browser, app: &TestApp, username: &str) {
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(
-        browser,
-        "document.documentElement.dataset.ready === 'true'",
-        "the console to start",
-    )
-    .await;
-    until(
-        browser,
-        "document.querySelector('#login-username')?.offsetParent !== null",
-        "the login form to show",
-    )
-    .await;
-    type_into(browser, "#login-username", username).await;
-    type_into(browser, "#login-password", STAFF_PASSWORD).await;
-    click(browser, "#login-submit").await;
-    until(
-        browser,
-        "!document.querySelector('#account').hidden",
-        "the account to show",
-    )
-    .await;
+    browser
+        .wait_until("document.documentElement.dataset.ready === 'true'", WAIT)
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('#login-username')?.offsetParent !== null",
+            WAIT,
+        )
+        .await;
+    browser.type_into("#login-username", username).await;
+    browser.type_into("#login-password", STAFF_PASSWORD).await;
+    browser.click("#login-submit").await;
+    browser
+        .wait_until("!document.querySelector('#account').hidden", WAIT)
+        .await;
 }
 
 /// A resident of 婺城区 for 400 days (imported, confirmed), whose ID number the officer assigned
@@ -148,19 +75,8 @@ async fn applicant(
     evidence: Vec<u8>,
     mime: &str,
 ) -> (String, i64) {
-    let id = id_number(id17);
-    let csv = format!(
-        "id_number,name,district,address,start,end\n{id},张小明,330702,城北街道丽泽社区,{},\n",
-        days_ago(400)
-    );
-    let file = app.data_dir.path().join(format!("legacy-{phone}.csv"));
-    std::fs::write(&file, csv).unwrap();
-    api::commands::import::import_file(&app.state.store, &file)
-        .await
-        .unwrap();
     let token = app.resident_token(phone).await;
-    let r = assign_at_counter(app, officer, &token, "张小明", &id).await;
-    assert_eq!(r.status(), 200, "assign");
+    fixtures::registered_for_400_days(app, officer, &token, phone, id17).await;
     let form = Form::new().text("basis", "employment").part(
         "evidence",
         Part::bytes(evidence)
@@ -231,54 +147,54 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     let browser = browser(DESKTOP).await;
 
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(
-        &browser,
-        "document.documentElement.dataset.ready === 'true'",
-        "the console to start",
-    )
-    .await;
+    browser
+        .wait_until("document.documentElement.dataset.ready === 'true'", WAIT)
+        .await;
     // A wrong password is answered in words, and nothing else opens.
-    type_into(&browser, "#login-username", "wc-approver").await;
-    type_into(&browser, "#login-password", "not the password").await;
-    click(&browser, "#login-submit").await;
+    browser.type_into("#login-username", "wc-approver").await;
+    browser
+        .type_into("#login-password", "not the password")
+        .await;
+    browser.click("#login-submit").await;
     let refused = word("console.problem.unauthorized", &[]);
-    until(
-        &browser,
-        &format!(
-            "document.querySelector('#login-error').textContent === {}",
-            json!(refused)
-        ),
-        "the refusal in words",
-    )
-    .await;
+    browser
+        .wait_until(
+            &format!(
+                "document.querySelector('#login-error').textContent === {}",
+                json!(refused)
+            ),
+            WAIT,
+        )
+        .await;
     browser.save_screenshot("console-desktop-login").await;
 
     log_in(&browser, &app, "wc-approver").await;
-    assert_eq!(text_of(&browser, "#account-name").await, "wc-approver");
+    assert_eq!(browser.text_of("#account-name").await, "wc-approver");
     assert_eq!(
-        text_of(&browser, "#account-role").await,
+        browser.text_of("#account-role").await,
         word("console.role.officer", &[])
     );
     assert!(
-        text_of(&browser, "#account-district")
+        browser
+            .text_of("#account-district")
             .await
             .contains("330702")
     );
 
-    click(
-        &browser,
-        &format!("[data-application='{id}'] [data-action='open-application']"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-application='{id}'] [data-action='open-application']"
+        ))
+        .await;
     // The evidence is the applicant's file, shown as a picture from a blob: URL.
-    let shown = until(
-        &browser,
-        "(() => { const img = document.querySelector('img#evidence-view');
+    let shown = browser
+        .wait_until(
+            "(() => { const img = document.querySelector('img#evidence-view');
                   return img && img.complete && img.naturalWidth > 0
                     && img.src.startsWith('blob:') && img.naturalWidth; })()",
-        "the evidence picture",
-    )
-    .await;
+            WAIT,
+        )
+        .await;
     let expected_width = {
         let png = png_evidence();
         u32::from_be_bytes(png[16..20].try_into().unwrap())
@@ -290,13 +206,13 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
     );
     browser.save_screenshot("console-desktop-queue").await;
 
-    click(&browser, "#approve").await;
-    let outcome = until(
-        &browser,
-        "document.querySelector('#decision-outcome.ok')?.textContent",
-        "the approval",
-    )
-    .await;
+    browser.click("#approve").await;
+    let outcome = browser
+        .wait_until(
+            "document.querySelector('#decision-outcome.ok')?.textContent",
+            WAIT,
+        )
+        .await;
 
     let r = get(&app, &resident, "/v1/permits/me").await;
     assert_eq!(r.status(), 200, "a permit was issued");
@@ -316,14 +232,14 @@ async fn an_officer_approves_an_application_after_seeing_its_evidence_inline() {
         .unwrap();
     assert_eq!(application["status"], "approved");
     assert!(
-        until(
-            &browser,
-            &format!("!document.querySelector(\"[data-application='{id}']\")"),
-            "the queue to empty"
-        )
-        .await
-        .as_bool()
-        .unwrap()
+        browser
+            .wait_until(
+                &format!("!document.querySelector(\"[data-application='{id}']\")"),
+                WAIT
+            )
+            .await
+            .as_bool()
+            .unwrap()
     );
     browser.close().await;
 }
@@ -345,26 +261,19 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     .await;
     let browser = browser(DESKTOP).await;
     log_in(&browser, &app, "wc-rejecter").await;
-    click(
-        &browser,
-        &format!("[data-application='{id}'] [data-action='open-application']"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-application='{id}'] [data-action='open-application']"
+        ))
+        .await;
 
     // The PDF is framed from a blob: URL …
-    let framed = until(
-        &browser,
-        "document.querySelector('iframe#evidence-view')?.src",
-        "the PDF frame",
-    )
-    .await;
+    let framed = browser
+        .wait_until("document.querySelector('iframe#evidence-view')?.src", WAIT)
+        .await;
     assert!(framed.as_str().unwrap().starts_with("blob:"), "{framed}");
     // … holding exactly the file sent (its SHA-256, computed in the page).
-    let checked = until(
-        &browser,
-        "document.querySelector('#evidence-check') && document.querySelector('#evidence').dataset.sha256",
-        "the file's digest",
-    )
+    let checked = browser.wait_until("document.querySelector('#evidence-check') && document.querySelector('#evidence').dataset.sha256", WAIT)
     .await;
     assert_eq!(
         checked.as_str().unwrap(),
@@ -372,17 +281,17 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
     );
 
     // No reason, no rejection: said in words, and the API still has it submitted.
-    click(&browser, "#reject").await;
+    browser.click("#reject").await;
     let needed = word("console.review.reason_required", &[]);
-    until(
-        &browser,
-        &format!(
-            "document.querySelector('#decision-outcome').textContent === {}",
-            json!(needed)
-        ),
-        "the reason to be asked for",
-    )
-    .await;
+    browser
+        .wait_until(
+            &format!(
+                "document.querySelector('#decision-outcome').textContent === {}",
+                json!(needed)
+            ),
+            WAIT,
+        )
+        .await;
     let pending: Value = get(&app, &resident, &format!("/v1/applications/{id}"))
         .await
         .json()
@@ -390,14 +299,13 @@ async fn a_rejection_reason_written_in_the_console_reaches_the_resident() {
         .unwrap();
     assert_eq!(pending["status"], "submitted");
 
-    type_into(&browser, "#reject-reason", "劳动合同缺少用人单位盖章").await;
-    click(&browser, "#reject").await;
-    until(
-        &browser,
-        "document.querySelector('#decision-outcome.ok')",
-        "the rejection",
-    )
-    .await;
+    browser
+        .type_into("#reject-reason", "劳动合同缺少用人单位盖章")
+        .await;
+    browser.click("#reject").await;
+    browser
+        .wait_until("document.querySelector('#decision-outcome.ok')", WAIT)
+        .await;
 
     let seen: Value = get(&app, &resident, &format!("/v1/applications/{id}"))
         .await
@@ -415,61 +323,58 @@ async fn an_officer_suspends_a_permit_through_the_console_and_revoking_asks_firs
     let holder = fixtures::issued_permit(&app, "13900001303", "33070219900301133").await;
     let browser = browser(DESKTOP).await;
     log_in(&browser, &app, "officer-13900001303").await;
-    click(&browser, "#tabs [data-view='permits']").await;
-    type_into(&browser, "#permit-number", &holder.number[..11]).await;
-    click(&browser, "#permit-search-submit").await;
-    click(
-        &browser,
-        &format!(
+    browser.click("#tabs [data-view='permits']").await;
+    browser
+        .type_into("#permit-number", &holder.number[..11])
+        .await;
+    browser.click("#permit-search-submit").await;
+    browser
+        .click(&format!(
             "[data-permit='{}'] [data-action='open-permit']",
             holder.number
-        ),
-    )
-    .await;
+        ))
+        .await;
     browser.wait_for("#permit-detail h3", WAIT).await;
 
     // Suspending needs a reason.
-    click(&browser, "#permit-suspend").await;
-    until(
-        &browser,
-        &format!(
-            "document.querySelector('#permit-outcome').textContent === {}",
-            json!(word("console.permits.reason_required", &[]))
-        ),
-        "the reason to be asked for",
-    )
-    .await;
-    type_into(&browser, "#permit-reason", "涉嫌冒用，核查中").await;
-    click(&browser, "#permit-suspend").await;
-    until(
-        &browser,
-        "document.querySelector('#permit-outcome.ok')",
-        "the suspension",
-    )
-    .await;
+    browser.click("#permit-suspend").await;
+    browser
+        .wait_until(
+            &format!(
+                "document.querySelector('#permit-outcome').textContent === {}",
+                json!(word("console.permits.reason_required", &[]))
+            ),
+            WAIT,
+        )
+        .await;
+    browser
+        .type_into("#permit-reason", "涉嫌冒用，核查中")
+        .await;
+    browser.click("#permit-suspend").await;
+    browser
+        .wait_until("document.querySelector('#permit-outcome.ok')", WAIT)
+        .await;
     let permit = held_permit(&app, &holder.token).await;
     assert_eq!(permit["status"], "suspended");
     assert_eq!(permit["status_reason"], "涉嫌冒用，核查中");
     assert!(
-        text_of(&browser, "#permit-detail")
+        browser
+            .text_of("#permit-detail")
             .await
             .contains(&word("console.permit.state.suspended", &[]))
     );
     browser.save_screenshot("console-desktop-permit").await;
 
     // Revoking is final: it asks, and cancelling changes nothing.
-    type_into(&browser, "#permit-reason", "证件信息有误").await;
-    click(&browser, "#permit-revoke").await;
+    browser.type_into("#permit-reason", "证件信息有误").await;
+    browser.click("#permit-revoke").await;
     browser
         .wait_for("#revoke-confirm:not([hidden]) #revoke-no", WAIT)
         .await;
-    click(&browser, "#revoke-no").await;
-    until(
-        &browser,
-        "document.querySelector('#revoke-confirm').hidden",
-        "the question to close",
-    )
-    .await;
+    browser.click("#revoke-no").await;
+    browser
+        .wait_until("document.querySelector('#revoke-confirm').hidden", WAIT)
+        .await;
     assert_eq!(
         held_permit(&app, &holder.token).await["status"],
         "suspended",
@@ -495,23 +400,23 @@ async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
     log_in(&browser, &app, "root-admin").await;
 
     // The admin starts on the audit log: every entry, then only the permits' ones.
-    let all = until(
-        &browser,
-        "document.querySelectorAll('#audit-rows tr[data-entry]').length",
-        "the audit log",
-    )
-    .await;
-    type_into(&browser, "#audit-action", "permit.").await;
-    click(&browser, "#audit-submit").await;
-    let actions = until(
-        &browser,
-        &format!(
-            "(() => {{ const rows = [...document.querySelectorAll('#audit-rows tr[data-entry]')];
+    let all = browser
+        .wait_until(
+            "document.querySelectorAll('#audit-rows tr[data-entry]').length",
+            WAIT,
+        )
+        .await;
+    browser.type_into("#audit-action", "permit.").await;
+    browser.click("#audit-submit").await;
+    let actions = browser
+        .wait_until(
+            &format!(
+                "(() => {{ const rows = [...document.querySelectorAll('#audit-rows tr[data-entry]')];
                       return rows.length && rows.length < {all} && rows.map((r) => r.dataset.action); }})()"
-        ),
-        "the filtered log",
-    )
-    .await;
+            ),
+            WAIT,
+        )
+        .await;
     let actions: Vec<&str> = actions
         .as_array()
         .unwrap()
@@ -525,9 +430,11 @@ async fn an_admin_filters_the_audit_log_and_disables_a_staff_account() {
     assert!(actions.contains(&"permit.suspend"), "{actions:?}");
     browser.save_screenshot("console-desktop-audit").await;
 
-    click(&browser, "#tabs [data-view='staff']").await;
+    browser.click("#tabs [data-view='staff']").await;
     let row = "tr[data-username='officer-13900001304']";
-    click(&browser, &format!("{row} [data-action='disable']")).await;
+    browser
+        .click(&format!("{row} [data-action='disable']"))
+        .await;
     browser
         .wait_for(&format!("{row} [data-action='enable']"), WAIT)
         .await;
@@ -581,12 +488,9 @@ async fn every_console_screen_fits_a_phone() {
     let browser = browser(PHONE).await;
 
     browser.client.goto(&app.url("/console/")).await.unwrap();
-    until(
-        &browser,
-        "document.documentElement.dataset.ready === 'true'",
-        "the console to start",
-    )
-    .await;
+    browser
+        .wait_until("document.documentElement.dataset.ready === 'true'", WAIT)
+        .await;
     let width = browser
         .client
         .execute("return window.innerWidth;", vec![])
@@ -601,17 +505,17 @@ async fn every_console_screen_fits_a_phone() {
     browser.save_screenshot("console-phone-login").await;
 
     log_in(&browser, &app, "officer-13900001305").await;
-    click(
-        &browser,
-        &format!("[data-application='{id}'] [data-action='open-application']"),
-    )
-    .await;
-    until(
-        &browser,
-        "document.querySelector('img#evidence-view')?.naturalWidth",
-        "the evidence",
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-application='{id}'] [data-action='open-application']"
+        ))
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('img#evidence-view')?.naturalWidth",
+            WAIT,
+        )
+        .await;
     assert!(!scrolls_sideways(&browser).await, "queue");
     browser
         .client
@@ -623,29 +527,27 @@ async fn every_console_screen_fits_a_phone() {
         .unwrap();
     browser.save_screenshot("console-phone-queue").await;
 
-    click(&browser, "#tabs [data-view='permits']").await;
-    click(&browser, "#permit-search-submit").await;
-    click(
-        &browser,
-        &format!(
+    browser.click("#tabs [data-view='permits']").await;
+    browser.click("#permit-search-submit").await;
+    browser
+        .click(&format!(
             "[data-permit='{}'] [data-action='open-permit']",
             holder.number
-        ),
-    )
-    .await;
+        ))
+        .await;
     browser.wait_for("#permit-detail h3", WAIT).await;
     assert!(!scrolls_sideways(&browser).await, "permit");
     browser.save_screenshot("console-phone-permit").await;
 
-    click(&browser, "#logout").await;
+    browser.click("#logout").await;
     browser.wait_for("#login-username", WAIT).await;
     log_in(&browser, &app, "phone-admin").await;
-    until(
-        &browser,
-        "document.querySelectorAll('#audit-rows tr[data-entry]').length",
-        "the audit log",
-    )
-    .await;
+    browser
+        .wait_until(
+            "document.querySelectorAll('#audit-rows tr[data-entry]').length",
+            WAIT,
+        )
+        .await;
     assert!(!scrolls_sideways(&browser).await, "audit");
     browser.save_screenshot("console-phone-audit").await;
     browser.close().await;

@@ -79,15 +79,7 @@ async fn the_openapi_document_is_3_1_and_every_error_is_a_problem_document() {
 #[actix_web::test]
 async fn the_served_routes_are_exactly_the_documented_ones() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/openapi.json").await;
     let mut documented = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         let item = item.as_object().unwrap();

@@ -416,15 +416,7 @@ async fn the_permit_states_its_endorsement_window_and_whether_today_is_before_in
 #[actix_web::test]
 async fn the_openapi_document_describes_the_endorsement_window_of_my_permit() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/openapi.json").await;
     let schemas = &doc["components"]["schemas"];
     assert_eq!(
         schemas["MyPermit"]["properties"]["endorsement"]["$ref"],

@@ -98,15 +98,7 @@ async fn a_screen_file_is_typed_revalidated_by_etag_and_read_only() {
 #[actix_web::test]
 async fn the_desk_configuration_pins_the_root_key_that_signs_the_lists() {
     let app = spawn_app().await;
-    let config: serde_json::Value = app
-        .client
-        .get(app.url("/web/config.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: serde_json::Value = app.get_json("/web/config.json").await;
     let root = crypto::keys::public_key_hex(&crypto::Signer::public_key(&*app.state.keys.root()));
     assert_eq!(config["root_keys"], serde_json::json!([root]));
     assert_eq!(config["bundle_url"], "/v1/verifier-bundle");
