@@ -2,7 +2,7 @@
 // (`POST /v1/auth/logout`). The tokens live in this origin's localStorage through /web/api.js;
 // the phone number only in sessionStorage, to send the device-binding code to it later.
 
-import { api, authed } from "/web/api.js";
+import { api, endSession } from "/web/api.js";
 import { t } from "/web/i18n.js";
 import { announce, busy, byId, showError } from "./dom.js";
 
@@ -81,18 +81,11 @@ export function setUpLogin(sess, onLoggedIn) {
 
 /** Ends this login on the service (best effort) and forgets it here. */
 export async function logOut(sess) {
-  const tokens = sess.get();
-  try {
-    if (tokens?.refresh_token) {
-      await authed(sess, "/v1/auth/logout", {
-        method: "POST",
-        body: { refresh_token: tokens.refresh_token },
-      });
-    }
-  } catch {
-    // The tokens are forgotten here whatever the service answers.
-  }
-  sess.clear();
   sessionStorage.removeItem(PHONE_KEY);
+  try {
+    await endSession(sess);
+  } catch {
+    // This device is logged out whatever the service answered.
+  }
   announce(t("app.logout.done"));
 }

@@ -102,3 +102,26 @@ export async function authed(sess, path, opts = {}) {
   sess.set(fresh);
   return api(path, { ...opts, token: fresh.access_token });
 }
+
+/**
+ * Logs out: forgets the tokens of `sess` at once (this device is logged out whatever the network
+ * does, even if the page is left straight away), then ends the login on the service
+ * (`POST /v1/auth/logout`, refreshing once if the access token has expired). Throws the
+ * service's ApiProblem when it could not be told; the local session is gone either way.
+ */
+export async function endSession(sess) {
+  let tokens = sess.get();
+  sess.clear();
+  if (!tokens?.refresh_token) return;
+  const held = {
+    get: () => tokens,
+    set: (fresh) => {
+      tokens = fresh;
+    },
+    clear: () => {},
+  };
+  await authed(held, "/v1/auth/logout", {
+    method: "POST",
+    body: { refresh_token: tokens.refresh_token },
+  });
+}

@@ -1,7 +1,7 @@
 // The staff account of the console: logging in with a password (`POST /v1/auth/staff-login`),
 // the role and district read from the access token's claims, logging out
 // (`POST /v1/auth/logout`). Tokens stay in this origin's localStorage through `/web/api.js`.
-import { api, authed, session } from "/web/api.js";
+import { api, authed, endSession, session } from "/web/api.js";
 
 export const sess = session("console");
 const ACCOUNT_KEY = "epermit.console.account";
@@ -44,18 +44,10 @@ export async function logIn(username, password) {
   return current();
 }
 
-/** Ends this login at the API (best effort) and forgets the tokens here. */
+/** Forgets this login here at once, then ends it at the API (see `endSession`). */
 export async function logOut() {
-  const tokens = sess.get();
-  const refresh = tokens?.refresh_token ?? tokens?.refresh;
-  try {
-    if (refresh) {
-      await authed(sess, "/v1/auth/logout", { method: "POST", body: { refresh_token: refresh } });
-    }
-  } finally {
-    sess.clear();
-    localStorage.removeItem(ACCOUNT_KEY);
-  }
+  localStorage.removeItem(ACCOUNT_KEY);
+  await endSession(sess);
 }
 
 /**

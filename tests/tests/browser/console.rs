@@ -540,7 +540,12 @@ async fn every_console_screen_fits_a_phone() {
     browser.save_screenshot("console-phone-permit").await;
 
     browser.click("#logout").await;
-    browser.wait_for("#login-username", WAIT).await;
+    browser
+        .wait_until(
+            "document.querySelector('#login-username')?.getClientRects().length > 0",
+            WAIT,
+        )
+        .await;
     log_in(&browser, &app, "phone-admin").await;
     browser
         .wait_until(
