@@ -19,8 +19,11 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
 fi
 ST="$VENV/bin/schemathesis"
 
-cargo build --quiet -p api --bin epermit
-BIN="${CARGO_TARGET_DIR:-target}/debug/epermit"
+# EPERMIT_BIN: an already built binary to test instead (e.g. an older one, to compare).
+if [ -z "${EPERMIT_BIN:-}" ]; then
+    cargo build --quiet --locked -p api --bin epermit
+fi
+BIN=${EPERMIT_BIN:-${CARGO_TARGET_DIR:-target}/debug/epermit}
 
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
