@@ -63,6 +63,13 @@ pub enum ApiError {
     /// Nothing there — or nothing the caller may see (404).
     #[error("not_found: {0}")]
     NotFound(&'static str),
+    /// The path exists but does not serve this method (405 `method_not_allowed`, with `Allow`
+    /// listing the methods it serves, as the OpenAPI document does).
+    #[error("method_not_allowed")]
+    MethodNotAllowed {
+        /// The `Allow` header's value, e.g. `GET, POST`.
+        allow: String,
+    },
     /// The state does not allow it, or it exists already (409).
     #[error("{code}: {detail}")]
     Conflict {
@@ -167,6 +174,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::SmsUnavailable => "sms_unavailable",
             ApiError::Internal(_) => "internal",
@@ -181,6 +189,9 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::Unavailable(d) => (*d).to_owned(),
             ApiError::PayloadTooLarge { detail, .. } => detail.clone(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this path serves {allow} only; see /openapi.json")
+            }
             ApiError::SmsUnavailable => {
                 "the login code could not be sent by SMS; no code was issued, ask again shortly"
                     .to_owned()
@@ -207,6 +218,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -253,6 +265,9 @@ impl ResponseError for ApiError {
             }
             ApiError::SmsUnavailable => {
                 response.insert_header((header::RETRY_AFTER, SMS_RETRY_AFTER_SECS.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.clone()));
             }
             _ => {}
         }

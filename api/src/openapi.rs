@@ -96,6 +96,70 @@ pub struct Forbidden(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
 
+/// The document as served: the routes' own documentation ([`crate::routes::configure`]) and
+/// what [`ProblemsAndSecurity`] adds.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, mut document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    ProblemsAndSecurity.modify(&mut document);
+    document
+}
+
+/// The documented paths and the methods each serves, to answer a method a path does not serve
+/// with 405 and `Allow` (RFC 9110 §15.5.6) rather than 404.
+#[derive(Debug, Clone)]
+pub struct DocumentedRoutes(Vec<(Vec<String>, String)>);
+
+impl DocumentedRoutes {
+    /// The routes of `document`.
+    pub fn new(document: &utoipa::openapi::OpenApi) -> Self {
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let served = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ];
+                let allow: Vec<&str> = served
+                    .into_iter()
+                    .filter_map(|(method, on)| on.then_some(method))
+                    .collect();
+                let segments = path.split('/').map(str::to_owned).collect();
+                (segments, allow.join(", "))
+            })
+            .collect();
+        DocumentedRoutes(routes)
+    }
+
+    /// The `Allow` value of the documented path `path` matches (a `{name}` matches any one
+    /// non-empty segment; of several, the one with most literal segments, as actix prefers
+    /// `/v1/permits/me` to `/v1/permits/{number}`), or `None` when no documented path matches.
+    pub fn allow(&self, path: &str) -> Option<&str> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let is_parameter = |t: &str| t.starts_with('{') && t.ends_with('}');
+        self.0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t == s || (is_parameter(t) && !s.is_empty()))
+            })
+            .max_by_key(|(template, _)| template.iter().filter(|t| !is_parameter(t)).count())
+            .map(|(_, allow)| allow.as_str())
+    }
+}
+
 /// Mounts `GET /openapi.json`, `GET /docs` (a redirect) and the Swagger UI under `/docs/`,
 /// serving `document`.
 pub fn serve(cfg: &mut web::ServiceConfig, document: utoipa::openapi::OpenApi) {

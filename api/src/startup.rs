@@ -112,14 +112,17 @@ impl Application {
                 .openapi(ApiDoc::openapi())
                 .configure(routes::configure)
                 .split_for_parts();
+            let document = finished(document);
+            let routes = web::Data::new(openapi::DocumentedRoutes::new(&document));
             app.app_data(data.clone())
+                .app_data(routes)
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
                 .wrap(actix_web::middleware::from_fn(routes::ops::request_id))
-                .configure(|cfg| openapi::serve(cfg, finished(document)))
+                .configure(|cfg| openapi::serve(cfg, document))
                 .configure(crate::screens::serve)
-                .default_service(web::to(routes::ops::no_such_route))
+                .default_service(web::to(routes::ops::unmatched))
         })
         .listen(listener)
         .map_err(|source| StartError::Bind {

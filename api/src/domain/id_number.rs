@@ -22,6 +22,10 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: [u8; 11] = *b"10X98765432";
 
 impl IdNumber {
+    /// The shape [`IdNumber::parse`] accepts, as a JSON Schema pattern (the check character is
+    /// verified beyond it; surrounding whitespace is trimmed).
+    pub const PATTERN: &'static str = "^[0-9]{17}[0-9Xx]$";
+
     /// Parses an 18-character number (a lower-case `x` is accepted and stored upper-case).
     pub fn parse(text: &str) -> Result<Self, IdNumberError> {
         let upper = text.trim().to_ascii_uppercase();

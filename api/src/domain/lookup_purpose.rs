@@ -51,6 +51,11 @@ impl LookupPurpose {
     /// The length of a reference, in characters.
     pub const REFERENCE_CHARS: RangeInclusive<usize> = 3..=32;
 
+    /// The form as a JSON Schema pattern, for the OpenAPI document (its `{1,30}` is
+    /// [`Self::REFERENCE_CHARS`] less the first and last character; a test holds them together).
+    pub const PATTERN: &'static str =
+        "^(case|checkpoint):[A-Za-z0-9][A-Za-z0-9-]{1,30}[A-Za-z0-9]$";
+
     /// Parses `case:<reference>` or `checkpoint:<reference>` (surrounding spaces trimmed).
     pub fn parse(text: &str) -> Result<Self, LookupPurposeError> {
         let (kind, reference) = text.trim().split_once(':').ok_or(LookupPurposeError)?;

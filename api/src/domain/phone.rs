@@ -15,6 +15,12 @@ pub struct PhoneNumber(String);
 pub struct PhoneNumberError;
 
 impl PhoneNumber {
+    /// What [`PhoneNumber::parse`] accepts, as an ECMA-262 / JSON Schema pattern (the OpenAPI
+    /// document's): spaces and dashes anywhere, an optional `+86`, `0086` or `86`, then `1`,
+    /// `3`–`9` and nine digits.
+    pub const PATTERN: &'static str =
+        r"^[ -]*(\+[ -]*8[ -]*6|0[ -]*0[ -]*8[ -]*6|8[ -]*6)?[ -]*1[ -]*[3-9]([ -]*[0-9]){9}[ -]*$";
+
     /// Parses and normalises a phone number.
     pub fn parse(text: &str) -> Result<Self, PhoneNumberError> {
         let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();

@@ -23,8 +23,52 @@ fn bounded(text: &str, chars: RangeInclusive<usize>, allowed: fn(char) -> bool) 
     (chars.contains(&text.chars().count()) && text.chars().all(allowed)).then(|| text.to_owned())
 }
 
+/// The characters `str::trim` removes (Unicode `White_Space`) that are not control characters,
+/// as a regex class body (the same in ECMA-262, Python and Rust).
+macro_rules! white_space {
+    () => {
+        r"\u0020\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+
+/// Control characters (`char::is_control`, category Cc), as a regex class body.
+macro_rules! control {
+    () => {
+        r"\u0000-\u001F\u007F-\u009F"
+    };
+}
+
+/// A character that is neither white space nor a control character.
+macro_rules! edge {
+    () => {
+        concat!("[^", white_space!(), control!(), "]")
+    };
+}
+
+/// A character that is not a control character.
+macro_rules! inner {
+    () => {
+        concat!("[^", control!(), "]")
+    };
+}
+
+/// A character `str::trim` keeps at an edge.
+macro_rules! not_space {
+    () => {
+        concat!("[^", white_space!(), r"\u0009-\u000D\u0085", "]")
+    };
+}
+
+/// A letter of the scripts names are written in here (Latin with its accented letters, CJK) or
+/// `·`: a subset of `char::is_alphabetic`, so the documented form is never refused.
+macro_rules! name_char {
+    () => {
+        r"[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u3400-\u4DBF\u4E00-\u9FFF\u00B7]"
+    };
+}
+
 macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $chars:expr, $allowed:expr, $code:literal, $rule:literal) => {
+    ($(#[$doc:meta])* $name:ident, $chars:expr, $allowed:expr, $pattern:expr, $code:literal, $rule:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub struct $name(String);
@@ -32,6 +76,10 @@ macro_rules! text_type {
         impl $name {
             /// The limits, in characters.
             pub const CHARS: RangeInclusive<usize> = $chars;
+
+            /// The canonical (trimmed) form as a JSON Schema pattern, for the OpenAPI document;
+            /// with [`Self::CHARS`] as `minLength`/`maxLength` it accepts nothing `parse` refuses.
+            pub const PATTERN: &'static str = $pattern;
 
             /// Parses `text` (trimmed).
             pub fn parse(text: &str) -> Result<Self, TextError> {
@@ -65,6 +113,7 @@ text_type!(
     PersonName,
     2..=crypto::permit::MAX_NAME_CHARS,
     |c: char| c.is_alphabetic() || c == ' ' || c == '·',
+    concat!("^", name_char!(), "(", name_char!(), "|[ ])*", name_char!(), "$"),
     "invalid_name",
     "a name has 2–32 letters, spaces or ·"
 );
@@ -74,6 +123,7 @@ text_type!(
     Address,
     2..=crypto::permit::MAX_ADDRESS_CHARS,
     |c: char| !c.is_control(),
+    concat!("^", edge!(), "(", inner!(), "*", edge!(), ")?$"),
     "invalid_address",
     "an address has 2 to 64 characters and no control characters"
 );
@@ -84,6 +134,7 @@ text_type!(
     Reason,
     2..=500,
     |_| true,
+    concat!("^", not_space!(), r"([\s\S]*", not_space!(), ")?$"),
     "invalid_reason",
     "a reason has 2 to 500 characters"
 );

@@ -6,7 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -119,6 +119,19 @@ pub async fn internal_metrics(state: web::Data<AppState>) -> Result<HttpResponse
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text))
+}
+
+/// What no route of the public listener matched: 405 `method_not_allowed` with `Allow` when the
+/// path is a documented one served for other methods (TRACE, OPTIONS and HEAD included), else
+/// the 404 problem of [`no_such_route`].
+pub async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let routes = req.app_data::<web::Data<crate::openapi::DocumentedRoutes>>();
+    match routes.and_then(|routes| routes.allow(req.path())) {
+        Some(allow) => Err(ApiError::MethodNotAllowed {
+            allow: allow.to_owned(),
+        }),
+        None => no_such_route().await,
+    }
 }
 
 /// Any path no route matches: a problem document rather than an empty 404.

@@ -222,7 +222,7 @@ impl TryFrom<ApplicationForm> for Submission {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReasonBody {
     /// 2–500 characters, shown to the resident.
-    #[schema(min_length = 2, max_length = 500, example = "证明材料不清晰")]
+    #[schema(schema_with = super::schema::reason)]
     pub reason: String,
 }
 
@@ -295,6 +295,7 @@ impl From<Vec<applications::Model>> for ApplicationList {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `submitted`, `approved` or `rejected`.
+    #[param(schema_with = super::schema::application_status)]
     pub status: Option<String>,
 }
 

@@ -18,16 +18,16 @@ pub struct Page {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// Actions starting with this: `permit.` or `permit.suspend` (letters, digits, `.`, `_`).
-    #[param(example = "permit.")]
+    #[param(schema_with = super::schema::audit_action)]
     pub action: Option<String>,
     /// This actor exactly: `staff:3`, `resident:12`, `operator:cli`.
-    #[param(example = "staff:3")]
+    #[param(schema_with = super::schema::audit_actor)]
     pub actor: Option<String>,
     /// Entries at or after this instant (RFC 3339).
-    #[param(example = "2026-12-01T00:00:00Z")]
+    #[param(schema_with = super::schema::instant)]
     pub since: Option<String>,
     /// Entries before this instant (RFC 3339).
-    #[param(example = "2026-12-02T00:00:00Z")]
+    #[param(schema_with = super::schema::instant)]
     pub until: Option<String>,
 }
 
@@ -52,7 +52,7 @@ impl Page {
             let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
                 return Ok(None);
             };
-            let fits = text.len() <= 64
+            let fits = text.len() <= super::schema::AUDIT_FILTER_MAX
                 && text
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OtpBody {
     /// A mainland mobile number; `+86`, spaces and dashes are dropped.
-    #[schema(example = "13812345678")]
+    #[schema(schema_with = super::schema::phone)]
     pub phone: String,
 }
 
@@ -45,10 +45,10 @@ pub struct OtpSent {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     /// The phone the code was sent to.
-    #[schema(example = "13812345678")]
+    #[schema(schema_with = super::schema::phone)]
     pub phone: String,
     /// The six-digit code.
-    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    #[schema(schema_with = super::schema::one_time_code)]
     pub code: String,
 }
 
@@ -64,7 +64,9 @@ pub struct Login {
 /// A one-time code from a body (six digits, trimmed), or a 400 `invalid_code`.
 pub fn one_time_code(text: &str) -> ApiResult<String> {
     let code = text.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if code.len() != super::schema::ONE_TIME_CODE_DIGITS
+        || !code.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(ApiError::invalid(
             "invalid_code",
             "code",

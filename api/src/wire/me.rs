@@ -11,10 +11,10 @@ use crate::store::residents;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfileBody {
     /// 2–32 letters, spaces or `·`.
-    #[schema(example = "张小明")]
+    #[schema(schema_with = super::schema::person_name)]
     pub name: String,
     /// The 18-character resident ID number (GB 11643, check character verified).
-    #[schema(example = "11010519491231002X")]
+    #[schema(schema_with = super::schema::id_number)]
     pub id_number: String,
 }
 

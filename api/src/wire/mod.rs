@@ -14,6 +14,7 @@ pub mod me;
 pub mod ops;
 pub mod permits;
 pub mod residences;
+pub mod schema;
 pub mod staff;
 
 use actix_web::dev::Payload;

@@ -63,9 +63,10 @@ impl From<permits::Model> for PermitView {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchQuery {
     /// The permit number, or its first characters (digits and `-`, at most 18).
-    #[param(example = "330702-2026-0001")]
+    #[param(schema_with = super::schema::number_prefix)]
     pub number: Option<String>,
     /// `active`, `suspended` or `revoked`.
+    #[param(schema_with = super::schema::permit_status)]
     pub status: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -79,7 +80,8 @@ impl TryFrom<SearchQuery> for permits::DistrictSearch {
         let number_prefix = match query.number.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text)
-                if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') =>
+                if text.len() <= super::schema::NUMBER_PREFIX_MAX
+                    && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') =>
             {
                 Some(text.to_owned())
             }
@@ -168,6 +170,7 @@ impl From<policy::Window> for EndorsementWindow {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ReportQuery {
     /// A Jinhua district code; default: the issuing district.
+    #[param(schema_with = super::schema::district)]
     pub target: Option<String>,
 }
 
@@ -196,6 +199,7 @@ impl ReportQuery {
 pub struct LookupQuery {
     /// `case:<case number>` or `checkpoint:<checkpoint id>`; the reference is 3–32 ASCII letters,
     /// digits and `-`.
+    #[param(schema_with = super::schema::lookup_purpose, required = true)]
     pub purpose: Option<String>,
 }
 
@@ -231,17 +235,17 @@ pub struct HolderKeyChallenge {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HolderKeyBody {
     /// The device's Ed25519 public key, 64 hex characters.
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    #[schema(schema_with = super::schema::public_key)]
     pub public_key: String,
     /// The challenge from `POST /v1/permits/me/holder-key/challenge`, 64 hex characters.
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    #[schema(schema_with = super::schema::challenge)]
     pub challenge: String,
     /// The device key's Ed25519 signature (128 hex characters) over
     /// `"epermit holder-key binding v1" 0x00 <permit number> 0x00 <challenge bytes>`.
-    #[schema(pattern = "^[0-9a-fA-F]{128}$")]
+    #[schema(schema_with = super::schema::signature)]
     pub signature: String,
     /// A one-time code sent to the holder's phone by `POST /v1/auth/otp`, six digits.
-    #[schema(pattern = "^[0-9]{6}$")]
+    #[schema(schema_with = super::schema::one_time_code)]
     pub code: String,
 }
 
@@ -376,14 +380,15 @@ impl PermitRecord {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyBody {
     /// The text the QR code holds.
-    #[schema(example = "EPP1:…")]
+    #[schema(schema_with = super::schema::qr_text)]
     pub qr: String,
 }
 
 impl VerifyBody {
     /// The QR text, trimmed: 400 `qr_too_long` past what any QR code holds.
     pub fn qr(&self) -> ApiResult<&str> {
-        if self.qr.len() > crypto::qr_text::MAX_TEXT_LEN {
+        // Counted in characters, as the document's `maxLength` is.
+        if self.qr.chars().count() > crypto::qr_text::MAX_TEXT_LEN {
             return Err(ApiError::invalid(
                 "qr_too_long",
                 "qr",

@@ -13,13 +13,13 @@ use crate::store::residences::{self, DistrictFilter, Status};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeclareBody {
     /// A Jinhua district, six-digit GB/T 2260 code.
-    #[schema(example = "330702")]
+    #[schema(schema_with = super::schema::district)]
     pub district: String,
     /// 2–64 characters, no control characters.
-    #[schema(example = "城北街道丽泽社区")]
+    #[schema(schema_with = super::schema::address)]
     pub address: String,
     /// The move-in day (YYYY-MM-DD), at most 30 days ago and not in the future.
-    #[schema(example = "2026-11-20")]
+    #[schema(schema_with = super::schema::date)]
     pub start: String,
 }
 
@@ -50,7 +50,7 @@ impl TryFrom<DeclareBody> for Declaration {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EndBody {
     /// The move-out day (YYYY-MM-DD): not before the start, not after today.
-    #[schema(example = "2026-11-30")]
+    #[schema(schema_with = super::schema::date)]
     pub end: String,
 }
 
@@ -125,10 +125,13 @@ impl From<Vec<residences::Model>> for ResidenceList {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `declared` or `confirmed`.
+    #[param(schema_with = super::schema::residence_status)]
     pub status: Option<String>,
     /// Registrations covering some day on or after this one (YYYY-MM-DD).
+    #[param(schema_with = super::schema::date)]
     pub from: Option<String>,
     /// Registrations starting on or before this day (YYYY-MM-DD).
+    #[param(schema_with = super::schema::date)]
     pub to: Option<String>,
 }
 

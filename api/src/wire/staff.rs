@@ -59,6 +59,6 @@ pub struct StaffList {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordBody {
     /// The new password (at least 12 characters).
-    #[schema(format = Password)]
+    #[schema(schema_with = super::schema::new_password)]
     pub password: String,
 }

@@ -95,7 +95,7 @@ async fn the_served_routes_are_exactly_the_documented_ones() {
                 .unwrap();
             let status = r.status();
             let body = r.text().await.unwrap_or_default();
-            let served = !body.contains("no such route");
+            let served = !body.contains("no such route") && status != 405;
             let is_documented = item.contains_key(method);
             assert_eq!(
                 served, is_documented,
@@ -199,4 +199,60 @@ async fn the_docs_page_is_served_from_the_binary_without_internet() {
             assert!(text.contains("/openapi.json"), "{text}");
         }
     }
+}
+
+/// A method a documented path does not serve — TRACE, OPTIONS and HEAD included — is 405
+/// `method_not_allowed` with `Allow` naming exactly the documented methods (RFC 9110 §15.5.6),
+/// as a problem document; an unknown path stays 404.
+#[actix_web::test]
+async fn a_method_a_path_does_not_serve_is_405_with_allow() {
+    let app = spawn_app().await;
+    let doc: Value = app.get_json("/openapi.json").await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let item = item.as_object().unwrap();
+        let mut documented: Vec<String> = ["get", "put", "post", "delete", "patch"]
+            .into_iter()
+            .filter(|m| item.contains_key(*m))
+            .map(str::to_uppercase)
+            .collect();
+        documented.sort();
+        for method in ["TRACE", "OPTIONS", "HEAD", "PUT", "PATCH", "DELETE"] {
+            if documented.iter().any(|m| m == method) {
+                continue;
+            }
+            let r = app
+                .client
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    app.url(&concrete(path)),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 405, "{method} {path}");
+            let mut allow: Vec<String> = r.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .collect();
+            allow.sort();
+            assert_eq!(allow, documented, "{method} {path}: Allow");
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+            if method != "HEAD" {
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body["type"], "method_not_allowed", "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 100, "only {checked} methods checked");
+    let r = app
+        .client
+        .request(reqwest::Method::TRACE, app.url("/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
