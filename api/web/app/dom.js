@@ -4,22 +4,7 @@
 import { t } from "/web/i18n.js";
 import { problemText } from "./problems.js";
 
-/** `el("li", {class: "x", dataset: {id: 1}}, "text", child)`: an element with attributes and children. */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+export { el } from "/web/dom.js";
 
 /** The element with this id (throws when the page lacks it, so a broken page fails loudly). */
 export function byId(id) {

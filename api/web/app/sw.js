@@ -25,6 +25,8 @@ const SHELL = [
   "/web/style.css",
   "/web/i18n.js",
   "/web/api.js",
+  "/web/dom.js",
+  "/web/districts.js",
   "/web/engine.js",
   "/web/epermit_web.wasm",
   "/web/i18n/zh-CN.json",

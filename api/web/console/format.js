@@ -1,5 +1,6 @@
 // How the console writes dates, instants, districts, roles and permit states in the page's
 // language.
+import { DISTRICTS, districtName } from "/web/districts.js";
 import { t, lang } from "/web/i18n.js";
 
 /** An RFC 3339 instant in the page's language and the local time zone. */
@@ -15,13 +16,11 @@ export function day(text) {
   return text || t("console.none");
 }
 
-const DISTRICTS = ["330702", "330703", "330723", "330726", "330727", "330781", "330782", "330783", "330784"];
-
 /** A district code with its name (`婺城区 (330702)`), from the shared `common.district.*`. */
 export function district(code) {
   if (code === undefined || code === null || code === "") return t("console.none");
   const text = String(code);
-  return DISTRICTS.includes(text) ? `${t(`common.district.${text}`)} (${text})` : text;
+  return DISTRICTS.includes(text) ? `${districtName(text)} (${text})` : text;
 }
 
 /** `officer` → the role in words. */

@@ -2,6 +2,8 @@
 // alone), the permit's details for `valid`, the photo-ID instruction for `unbound`, every warning
 // explained and, at a school desk, the residence days and the SPEC §3 report.
 
+import { districtName } from "/web/districts.js";
+import { el } from "/web/dom.js";
 import { t, lang } from "/web/i18n.js";
 
 const ICONS = { ok: "✔", warn: "⚠", bad: "✖" };
@@ -40,26 +42,6 @@ export function formatMoment(value) {
     dateStyle: "medium",
     timeStyle: "short",
   }).format(date);
-}
-
-/** The name of a district code in the page's language (the code itself if unknown). */
-export function districtName(code) {
-  const key = `common.district.${code}`;
-  const name = t(key);
-  return name && name !== key ? name : String(code ?? "");
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") node.className = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 function details(rows) {

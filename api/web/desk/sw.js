@@ -15,6 +15,8 @@ const PRECACHE = [
   "/web/style.css",
   "/web/i18n.js",
   "/web/api.js",
+  "/web/dom.js",
+  "/web/districts.js",
   "/web/engine.js",
   "/web/epermit_web.wasm",
   "/web/config.json",
