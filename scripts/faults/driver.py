@@ -55,10 +55,11 @@ class Answer:
             return None
 
 
-def call(method, path, token=None, body=None, form=None, timeout=15):
-    """One request on a fresh connection; status 0 = no answer (refused, reset, timed out)."""
+def call(method, path, token=None, body=None, form=None, timeout=15, client=None):
+    """One request on a fresh connection; status 0 = no answer (refused, reset, timed out).
+    `client`: the address a trusted proxy names in X-Forwarded-For (the rate limits' key)."""
     url = urllib.parse.urlsplit(os.environ["FAULT_BASE"])
-    headers = {}
+    headers = {"x-forwarded-for": client} if client else {}
     data = None
     if token:
         headers["authorization"] = "Bearer " + token
@@ -396,7 +397,7 @@ def check(args):
 
 
 def probe(args):
-    """Verifications from 4 threads, /readyz every 100 ms and (with --writes) GET /v1/permits/me
+    """Verifications from 4 threads (about --rate a second), /readyz every 100 ms and (with --writes) GET /v1/permits/me
     and approvals, each sample `[t, kind, status, ms, detail]` (t in seconds on the wall clock)."""
     wait_up()
     with open(args.state) as f:
@@ -415,10 +416,30 @@ def probe(args):
         with lock:
             samples.append([time.time(), kind, a.status, round(a.ms, 2), detail])
 
+    def random_client():
+        return "10.%d.%d.%d" % (random.randrange(256), random.randrange(256), random.randrange(256))
+
     def verifier():
+        # Each request from its own address, so the per-IP limit does not throttle the load;
+        # paced at --rate per second over the 4 threads (a steady load, not saturation).
+        pause = 4 / args.rate
         while time.time() < stop:
-            a = call("POST", "/v1/verify", school, body={"qr": random.choice(credentials)}, timeout=10)
+            time.sleep(random.uniform(0, 2 * pause))
+            a = call("POST", "/v1/verify", school, body={"qr": random.choice(credentials)},
+                     timeout=10, client=random_client())
             record("verify", a, (a.json() or {}).get("verdict", "") if a.status == 200 else "")
+
+    def limiter():
+        # Every 2 s a fresh address sends limit + 5 verifications: exactly `limit` may pass.
+        while time.time() < stop - 2:
+            client, start, allowed = random_client(), time.time(), 0
+            for _ in range(args.limit + 5):
+                a = call("POST", "/v1/verify", school, body={"qr": credentials[0]}, timeout=10,
+                         client=client)
+                allowed += a.status == 200
+            with lock:
+                samples.append([start, "limit", 200, round((time.time() - start) * 1000), allowed])
+            time.sleep(2)
 
     def ready():
         while time.time() < stop:
@@ -441,6 +462,8 @@ def probe(args):
             time.sleep(0.05)
 
     threads = [threading.Thread(target=verifier) for _ in range(4)] + [threading.Thread(target=ready)]
+    if args.limit:
+        threads.append(threading.Thread(target=limiter))
     if args.writes:
         threads.append(threading.Thread(target=writer))
     for t in threads:
@@ -514,13 +537,22 @@ def report(args):
             verdict(f"{label}: each 503 comes fast (≤ 1.5 s)", slow <= 1500, f"slowest {slow:.0f} ms")
         back = [s for s in after if s[1] == "readyz" and s[2] == 200 and s[4] == "ready"]
         recovered = back[0][0] - up if back else float("inf")
-        verdict(f"{label}: recovers without a restart (/readyz ready)", recovered <= 15,
+        verdict(f"{label}: recovers without a restart (/readyz ready)", recovered <= 12,
                 f"ready {recovered:.2f}s after it returned")
         if args.kind == "postgres":
             ok_after = [s for s in after if s[1] in ("read", "approve") and s[2] in (200, 201)]
             first = ok_after[0][0] - up if ok_after else float("inf")
             verdict(f"{label}: database work succeeds again", first <= 15,
                     f"first success {first:.2f}s after it returned")
+    if args.limit:
+        bursts = [s for s in samples if s[1] == "limit"]
+        before = [s[4] for s in bursts if s[0] + s[3] / 1000 < events[0][0]]
+        inside = [s[4] for s in bursts for down, up, _ in outages
+                  if down + 1 <= s[0] and s[0] + s[3] / 1000 <= up]
+        verdict(f"the per-IP limit ({args.limit}/min) holds with Redis up",
+                before != [] and all(n == args.limit for n in before), f"allowed per burst: {before}")
+        verdict(f"the per-IP limit holds per instance while Redis is out",
+                inside != [] and all(n == args.limit for n in inside), f"allowed per burst: {inside}")
     tail = [s for s in samples if s[1] == "verify" and s[0] > events[-1][0] + 15]
     if tail:
         verdict("verify after recovery", all(s[2] == 200 for s in tail), f"{len(tail)} requests")
@@ -547,10 +579,13 @@ def main():
     a.add_argument("--seconds", type=float, default=30)
     a.add_argument("--out", required=True)
     a.add_argument("--writes", action="store_true")
+    a.add_argument("--limit", type=int, default=0, help="the per-IP verify limit to check")
+    a.add_argument("--rate", type=float, default=100, help="verifications per second, about")
     a = sub.add_parser("report")
     a.add_argument("--samples", required=True)
     a.add_argument("--events", required=True)
     a.add_argument("--kind", choices=["redis", "postgres"], required=True)
+    a.add_argument("--limit", type=int, default=0)
     args = p.parse_args()
     {"prepare": prepare, "load": load, "check": check, "probe": probe, "report": report}[args.cmd](args)
 
