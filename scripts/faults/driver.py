@@ -525,9 +525,12 @@ def report(args):
             verdict(f"{label}: /readyz says degraded quickly", first <= 3.0,
                     f"after {first:.2f}s; /readyz max {max([s[3] for s in ready], default=0):.0f} ms "
                     f"(p50 {pct([s[3] for s in ready], .5):.1f} ms) while out")
-            late = [s for s in ready if s[0] >= degraded[0][0]] if degraded else []
-            verdict(f"{label}: /readyz answers within 100 ms once degraded",
-                    all(s[3] <= 100 for s in late[1:]), f"max {max([s[3] for s in late[1:]], default=0):.0f} ms over {len(late)} probes")
+            # p90, not the max, against 100 ms: on a shared machine one probe in a few dozen can
+            # lose the CPU; no probe may wait anything like a Redis timeout (500 ms).
+            late = [s[3] for s in ready if s[0] > degraded[0][0]] if degraded else []
+            verdict(f"{label}: /readyz answers within 100 ms (p90, max 500 ms) once degraded",
+                    late != [] and pct(late, .9) <= 100 and max(late) <= 500,
+                    f"p90 {pct(late, .9):.0f} ms, max {max(late, default=0):.0f} ms over {len(late)} probes")
         else:
             errors = [s for s in during if s[1] != "readyz" and s[2] not in (200, 201, 409, 503)]
             refused = [s for s in during if s[2] == 503]
