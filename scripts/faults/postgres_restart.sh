@@ -7,8 +7,8 @@
 # every connection cut) for FAULT_OUTAGE seconds (default 20, --short 5) and started again; then
 # the invariants of kill9.sh are checked.
 source "$(dirname "$0")/lib.sh"
-outage="${FAULT_OUTAGE:-20}" settle=8
-if [[ " $* " == *" --short "* ]]; then outage="${FAULT_OUTAGE:-5}" settle=4; fi
+outage="${FAULT_OUTAGE:-20}" settle=8 applications=400
+if [[ " $* " == *" --short "* ]]; then outage="${FAULT_OUTAGE:-5}" settle=4 applications=150; fi
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -27,7 +27,7 @@ unset REDIS_URL
 
 t0=$(date +%s)
 start_service
-python3 "$DRIVER" prepare --state "$WORK/state.json" --applications 400 --permits 8
+python3 "$DRIVER" prepare --state "$WORK/state.json" --applications "$applications" --permits 8
 seconds=$(( settle + outage + 15 + settle ))
 python3 "$DRIVER" probe --state "$WORK/state.json" --seconds "$seconds" --writes --rate 50 \
   --out "$WORK/samples.json" &

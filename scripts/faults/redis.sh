@@ -44,6 +44,10 @@ wait_ready() {
   say "readyz still not ready"
 }
 sleep "$settle"
+opened="$(curl -s "$FAULT_BASE/metrics" | sed -n 's/^epermit_shared_store_breaker_transitions_total{to="open"} //p')"
+# A breaker opened while Redis was up means a call ran past shared_store.call_timeout_ms (250),
+# e.g. on a machine short of CPU: the per-IP limit then counts afresh per instance.
+say "breaker openings with Redis up: ${opened:-0}"
 event redis-killed;  kill -9 "$REDIS_PID"; sleep "$outage"
 start_redis;         event redis-restarted; wait_ready; sleep "$settle"
 event redis-frozen;  kill -STOP "$REDIS_PID"; sleep "$outage"
