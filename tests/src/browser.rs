@@ -221,11 +221,31 @@ impl Browser {
 
     /// Types `text` into the field `css`, cleared first, once it is shown (a hidden field is not
     /// interactable: waiting for it to show is what a person does).
+    /// Checks that the field holds `text` afterwards, typing again (up to [`WAIT`]) when a busy
+    /// page lost the keys.
     pub async fn type_into(&self, css: &str, text: &str) {
-        self.until_shown(css).await;
-        let field = self.wait_for(css, WAIT).await;
-        field.clear().await.expect("clearing a field");
-        field.send_keys(text).await.expect("typing into a field");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            self.until_shown(css).await;
+            let field = self.wait_for(css, WAIT).await;
+            field.clear().await.expect("clearing a field");
+            field.send_keys(text).await.expect("typing into a field");
+            let value = self
+                .client
+                .execute(
+                    "return document.querySelector(arguments[0])?.value;",
+                    vec![json!(css)],
+                )
+                .await
+                .expect("reading a field");
+            if value == json!(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` holds {value} after typing {text:?}"
+            );
+        }
     }
 
     /// Clicks `css` as a thumb would: once it is shown, scrolled to the middle of the screen
