@@ -48,6 +48,13 @@
 //! breaker_failures = 3
 //! breaker_backoff_ms = 500
 //! breaker_max_backoff_ms = 10000
+//! probe_timeout_ms = 1000
+//! [database_breaker]
+//! failures = 3
+//! backoff_ms = 250
+//! max_backoff_ms = 4000
+//! probe_timeout_ms = 1000
+//! suspect_after_ms = 500
 //! ```
 
 use std::net::SocketAddr;
@@ -84,6 +91,7 @@ const ENV_KEYS: &[&str] = &[
     "metrics_bind",
     "sms",
     "shared_store",
+    "database_breaker",
 ];
 
 /// The service's settings.
@@ -147,13 +155,18 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// Redis' call timeouts and circuit breaker (`[shared_store]`, `EPERMIT_SHARED_STORE__*`).
     pub shared_store: SharedStoreSettings,
+    /// The database's circuit breaker (`[database_breaker]`, `EPERMIT_DATABASE_BREAKER__*`).
+    pub database_breaker: DatabaseBreakerSettings,
 }
 
-/// How the service treats Redis when it fails (issue 14 item 1; `shared_state::guarded`). Each
-/// call waits at most `call_timeout_ms`; `breaker_failures` failures in a row, or one timeout,
-/// open the circuit breaker, and while it is open no call touches the network: rate limits are
-/// counted per instance (each instance allows the limit, so the cluster-wide limit becomes N ×
-/// instances during the outage), login codes and idempotent submissions answer 503 at once, and
+/// How the service treats Redis when it fails (issue 14 items 1 and 2; `shared_state::guarded`,
+/// `breaker`). Each call waits at most `call_timeout_ms`; `breaker_failures` failures in a row
+/// open the circuit breaker, and so does a failed call or a timeout that a `PING` in the
+/// background (within `probe_timeout_ms`) confirms — a timeout alone does not, since on a busy
+/// machine a call may lose the CPU past its timeout. While it is open no call touches the
+/// network: rate limits are counted per instance (each instance allows the limit, so the
+/// cluster-wide limit becomes N × instances during the outage; the per-instance counts are kept
+/// while Redis is up too, so they do not start from zero), login codes answer 503 at once, and
 /// `/readyz` says `degraded`. After `breaker_backoff_ms` one `PING` probes Redis in the
 /// background; each failed probe doubles the wait, up to `breaker_max_backoff_ms`; a
 /// successful one closes the breaker. Without `REDIS_URL` none of this applies.
@@ -162,7 +175,7 @@ pub struct Settings {
 pub struct SharedStoreSettings {
     /// The longest a call to Redis (connecting included) may take, in milliseconds
     /// (`EPERMIT_SHARED_STORE__CALL_TIMEOUT_MS`, default 250, 10–5000). A call that takes longer
-    /// opens the breaker.
+    /// fails and has the breaker probe Redis.
     pub call_timeout_ms: u64,
     /// The longest `/readyz` waits for Redis' `PING` while the breaker is closed, in
     /// milliseconds (`EPERMIT_SHARED_STORE__READINESS_TIMEOUT_MS`, default 50, 1–90, and at most
@@ -178,6 +191,10 @@ pub struct SharedStoreSettings {
     /// (`EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS`, default 10000, at least
     /// `breaker_backoff_ms`): how late, at worst, the service sees Redis back.
     pub breaker_max_backoff_ms: u64,
+    /// The longest the breaker's probe `PING` may take, in milliseconds
+    /// (`EPERMIT_SHARED_STORE__PROBE_TIMEOUT_MS`, default 1000, 10–10000): longer than a call's,
+    /// so that a busy machine does not open the breaker on a healthy Redis.
+    pub probe_timeout_ms: u64,
 }
 
 impl Default for SharedStoreSettings {
@@ -188,6 +205,7 @@ impl Default for SharedStoreSettings {
             breaker_failures: 3,
             breaker_backoff_ms: 500,
             breaker_max_backoff_ms: 10_000,
+            probe_timeout_ms: 1000,
         }
     }
 }
@@ -203,13 +221,18 @@ impl SharedStoreSettings {
         Duration::from_millis(self.readiness_timeout_ms)
     }
 
+    /// See [`SharedStoreSettings::probe_timeout_ms`].
+    pub fn probe_timeout(&self) -> Duration {
+        Duration::from_millis(self.probe_timeout_ms)
+    }
+
     /// The breaker's policy.
-    pub fn breaker_policy(&self) -> crate::shared_state::breaker::BreakerPolicy {
-        crate::shared_state::breaker::BreakerPolicy {
-            failures_to_open: self.breaker_failures,
-            first_backoff: Duration::from_millis(self.breaker_backoff_ms),
-            max_backoff: Duration::from_millis(self.breaker_max_backoff_ms),
-        }
+    pub fn breaker_policy(&self) -> crate::breaker::BreakerPolicy {
+        breaker_policy(
+            self.breaker_failures,
+            self.breaker_backoff_ms,
+            self.breaker_max_backoff_ms,
+        )
     }
 
     /// Range checks: the key and the problem.
@@ -228,19 +251,142 @@ impl SharedStoreSettings {
                 "must be between 1 and 90, and at most call_timeout_ms",
             ));
         }
-        if self.breaker_failures == 0 {
-            return Err(("shared_store.breaker_failures", "must be greater than 0"));
-        }
-        if self.breaker_backoff_ms == 0 {
-            return Err(("shared_store.breaker_backoff_ms", "must be greater than 0"));
-        }
-        if self.breaker_max_backoff_ms < self.breaker_backoff_ms {
-            return Err((
+        check_breaker(
+            [
+                "shared_store.breaker_failures",
+                "shared_store.breaker_backoff_ms",
                 "shared_store.breaker_max_backoff_ms",
-                "must be at least breaker_backoff_ms",
+                "shared_store.probe_timeout_ms",
+            ],
+            [
+                u64::from(self.breaker_failures),
+                self.breaker_backoff_ms,
+                self.breaker_max_backoff_ms,
+                self.probe_timeout_ms,
+            ],
+        )
+    }
+}
+
+/// A breaker's policy from its settings.
+fn breaker_policy(
+    failures: u32,
+    backoff_ms: u64,
+    max_backoff_ms: u64,
+) -> crate::breaker::BreakerPolicy {
+    crate::breaker::BreakerPolicy {
+        failures_to_open: failures,
+        first_backoff: Duration::from_millis(backoff_ms),
+        max_backoff: Duration::from_millis(max_backoff_ms),
+    }
+}
+
+/// The range checks of a breaker's settings, `values` (failures, back-off, longest back-off,
+/// probe timeout) under the keys `keys`.
+fn check_breaker(
+    keys: [&'static str; 4],
+    values: [u64; 4],
+) -> Result<(), (&'static str, &'static str)> {
+    let [failures, backoff, max_backoff, probe] = values;
+    if failures == 0 {
+        return Err((keys[0], "must be greater than 0"));
+    }
+    if backoff == 0 {
+        return Err((keys[1], "must be greater than 0"));
+    }
+    if max_backoff < backoff {
+        return Err((keys[2], "must be at least the first back-off"));
+    }
+    if !(10..=10_000).contains(&probe) {
+        return Err((keys[3], "must be between 10 and 10000"));
+    }
+    Ok(())
+}
+
+/// The circuit breaker in front of PostgreSQL (issue 14 item 1; `store::guard`, `breaker`):
+/// with the database down, requests are answered 503 `service_unavailable` at once instead of
+/// each waiting `database_timeout_ms` for a connection. A connection error (a lost or refused
+/// connection, the server shutting down, no connection within the acquire timeout; not an
+/// ordinary query error such as a unique violation) has the breaker try a fresh connection and
+/// `SELECT 1` within `probe_timeout_ms` (so does a statement unanswered after
+/// `suspect_after_ms`): when that fails too, or after `failures` such errors in a row, the
+/// breaker opens, and the requests still waiting are answered 503 at once. While it is open no request touches the database and `/readyz`
+/// answers 503 at once. After `backoff_ms` the same probe runs in the background, then after
+/// twice the last wait, up to `max_backoff_ms`; its success closes the breaker (the service
+/// reconnects by itself). On SQLite none of this applies.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseBreakerSettings {
+    /// Consecutive connection errors that open the breaker without waiting for its probe
+    /// (`EPERMIT_DATABASE_BREAKER__FAILURES`, default 3, at least 1).
+    pub failures: u32,
+    /// How long the breaker stays open before its first probe, in milliseconds
+    /// (`EPERMIT_DATABASE_BREAKER__BACKOFF_MS`, default 250, at least 1).
+    pub backoff_ms: u64,
+    /// The longest it stays open between probes, in milliseconds
+    /// (`EPERMIT_DATABASE_BREAKER__MAX_BACKOFF_MS`, default 4000, at least `backoff_ms`): how
+    /// late, at worst, the service sees the database back.
+    pub max_backoff_ms: u64,
+    /// The longest a probe (connecting, then `SELECT 1`) may take, in milliseconds
+    /// (`EPERMIT_DATABASE_BREAKER__PROBE_TIMEOUT_MS`, default 1000, 10–10000).
+    pub probe_timeout_ms: u64,
+    /// How long a statement may go unanswered before the breaker probes the server, in
+    /// milliseconds (`EPERMIT_DATABASE_BREAKER__SUSPECT_AFTER_MS`, default 500, 10–60000): when
+    /// the database dies with every pooled connection idle, the first request waits this long,
+    /// plus the probe, rather than `database_timeout_ms`. A slow query on a healthy database
+    /// costs one probe, nothing more.
+    pub suspect_after_ms: u64,
+}
+
+impl Default for DatabaseBreakerSettings {
+    fn default() -> Self {
+        DatabaseBreakerSettings {
+            failures: 3,
+            backoff_ms: 250,
+            max_backoff_ms: 4000,
+            probe_timeout_ms: 1000,
+            suspect_after_ms: 500,
+        }
+    }
+}
+
+impl DatabaseBreakerSettings {
+    /// See [`DatabaseBreakerSettings::suspect_after_ms`].
+    pub fn suspect_after(&self) -> Duration {
+        Duration::from_millis(self.suspect_after_ms)
+    }
+
+    /// The breaker's policy.
+    pub fn policy(&self) -> crate::breaker::BreakerPolicy {
+        breaker_policy(self.failures, self.backoff_ms, self.max_backoff_ms)
+    }
+
+    /// See [`DatabaseBreakerSettings::probe_timeout_ms`].
+    pub fn probe_timeout(&self) -> Duration {
+        Duration::from_millis(self.probe_timeout_ms)
+    }
+
+    fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if !(10..=60_000).contains(&self.suspect_after_ms) {
+            return Err((
+                "database_breaker.suspect_after_ms",
+                "must be between 10 and 60000",
             ));
         }
-        Ok(())
+        check_breaker(
+            [
+                "database_breaker.failures",
+                "database_breaker.backoff_ms",
+                "database_breaker.max_backoff_ms",
+                "database_breaker.probe_timeout_ms",
+            ],
+            [
+                u64::from(self.failures),
+                self.backoff_ms,
+                self.max_backoff_ms,
+                self.probe_timeout_ms,
+            ],
+        )
     }
 }
 
@@ -462,6 +608,7 @@ impl Default for Settings {
             metrics_bind: None,
             sms: SmsSettings::default(),
             shared_store: SharedStoreSettings::default(),
+            database_breaker: DatabaseBreakerSettings::default(),
         }
     }
 }
@@ -728,6 +875,7 @@ impl Settings {
     /// Range checks serde cannot express.
     fn validate(&self) -> Result<(), (&'static str, &'static str)> {
         self.shared_store.validate()?;
+        self.database_breaker.validate()?;
         if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://")) {
             return Err(("public_url", "must start with https:// or http://"));
         }
@@ -1218,12 +1366,63 @@ mod tests {
                 "100",
                 "breaker_max_backoff_ms",
             ),
+            (
+                "EPERMIT_SHARED_STORE__PROBE_TIMEOUT_MS",
+                "5",
+                "probe_timeout_ms",
+            ),
         ] {
             let err = Settings::load_from(None, env(&[(name, value)]))
                 .unwrap_err()
                 .to_string();
             assert!(
                 err.contains(&format!("`shared_store.{key}`")) && err.contains(name),
+                "{name}={value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_database_breaker_is_set_from_the_file_or_the_environment_and_range_checked() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.database_breaker, DatabaseBreakerSettings::default());
+        assert_eq!(s.database_breaker.policy().failures_to_open, 3);
+        assert_eq!(
+            s.database_breaker.policy().first_backoff,
+            Duration::from_millis(250)
+        );
+        let file = toml("[database_breaker]\nfailures = 2\nprobe_timeout_ms = 300\n");
+        let s = Settings::load_from(
+            Some(file.path()),
+            env(&[("EPERMIT_DATABASE_BREAKER__MAX_BACKOFF_MS", "2000")]),
+        )
+        .unwrap();
+        let policy = s.database_breaker.policy();
+        assert_eq!(policy.failures_to_open, 2);
+        assert_eq!(policy.max_backoff, Duration::from_secs(2));
+        assert_eq!(
+            s.database_breaker.probe_timeout(),
+            Duration::from_millis(300)
+        );
+        for (name, value, key) in [
+            ("EPERMIT_DATABASE_BREAKER__FAILURES", "0", "failures"),
+            ("EPERMIT_DATABASE_BREAKER__BACKOFF_MS", "0", "backoff_ms"),
+            (
+                "EPERMIT_DATABASE_BREAKER__MAX_BACKOFF_MS",
+                "100",
+                "max_backoff_ms",
+            ),
+            (
+                "EPERMIT_DATABASE_BREAKER__PROBE_TIMEOUT_MS",
+                "20000",
+                "probe_timeout_ms",
+            ),
+        ] {
+            let err = Settings::load_from(None, env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`database_breaker.{key}`")) && err.contains(name),
                 "{name}={value}: {err}"
             );
         }

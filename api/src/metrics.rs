@@ -4,7 +4,9 @@
 //! account harvesting records shows on a dashboard). Labels never carry personal data
 //! (route patterns, not paths; staff accounts as `staff:12`, not names). The shared store's
 //! circuit breaker shows its state (`shared_store_breaker_state`: 0 closed, 1 open, 2
-//! half-open) and its transitions (`shared_store_breaker_transitions_total{to}`).
+//! half-open) and its transitions (`shared_store_breaker_transitions_total{to}`); the
+//! database's, on PostgreSQL, likewise (`database_breaker_state`,
+//! `database_breaker_transitions_total{to}`).
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
@@ -20,6 +22,8 @@ pub struct Metrics {
     codes: IntCounterVec,
     breaker_state: IntGauge,
     breaker_transitions: IntCounterVec,
+    database_breaker_state: IntGauge,
+    database_breaker_transitions: IntCounterVec,
 }
 
 impl Metrics {
@@ -80,6 +84,19 @@ impl Metrics {
         )?;
         registry.register(Box::new(breaker_state.clone()))?;
         registry.register(Box::new(breaker_transitions.clone()))?;
+        let database_breaker_state = IntGauge::new(
+            "database_breaker_state",
+            "The database's circuit breaker: 0 closed, 1 open, 2 half-open",
+        )?;
+        let database_breaker_transitions = IntCounterVec::new(
+            Opts::new(
+                "database_breaker_transitions_total",
+                "Changes of the database's circuit breaker, by the state entered",
+            ),
+            &["to"],
+        )?;
+        registry.register(Box::new(database_breaker_state.clone()))?;
+        registry.register(Box::new(database_breaker_transitions.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -89,23 +106,23 @@ impl Metrics {
             codes,
             breaker_state,
             breaker_transitions,
+            database_breaker_state,
+            database_breaker_transitions,
         })
     }
 
     /// What the shared store's circuit breaker reports: sets the state gauge and counts the
     /// transition (the first call, at start, only sets the gauge).
-    pub fn breaker_observer(
-        &self,
-    ) -> Box<dyn Fn(crate::shared_state::breaker::Phase) + Send + Sync> {
-        let state = self.breaker_state.clone();
-        let transitions = self.breaker_transitions.clone();
-        let started = std::sync::atomic::AtomicBool::new(false);
-        Box::new(move |phase| {
-            state.set(phase.gauge());
-            if started.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                transitions.with_label_values(&[phase.as_str()]).inc();
-            }
-        })
+    pub fn breaker_observer(&self) -> Box<dyn Fn(crate::breaker::Phase) + Send + Sync> {
+        observer(&self.breaker_state, &self.breaker_transitions)
+    }
+
+    /// What the database's circuit breaker reports, as [`Metrics::breaker_observer`].
+    pub fn database_breaker_observer(&self) -> Box<dyn Fn(crate::breaker::Phase) + Send + Sync> {
+        observer(
+            &self.database_breaker_state,
+            &self.database_breaker_transitions,
+        )
     }
 
     /// Records one served request.
@@ -139,4 +156,21 @@ impl Metrics {
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
+}
+
+/// A breaker's observer: sets `state` and counts each transition after the first report (the
+/// start) in `transitions`.
+fn observer(
+    state: &IntGauge,
+    transitions: &IntCounterVec,
+) -> Box<dyn Fn(crate::breaker::Phase) + Send + Sync> {
+    let state = state.clone();
+    let transitions = transitions.clone();
+    let started = std::sync::atomic::AtomicBool::new(false);
+    Box::new(move |phase| {
+        state.set(phase.gauge());
+        if started.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            transitions.with_label_values(&[phase.as_str()]).inc();
+        }
+    })
 }

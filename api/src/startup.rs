@@ -17,8 +17,7 @@ use crate::error::ApiError;
 use crate::keys::KeyRing;
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
-use crate::shared_state::breaker::Breaker;
-use crate::shared_state::{GuardedRedis, MemoryState, RedisState, SharedState};
+use crate::shared_state::{GuardedRedis, MemoryState, RedisState, SharedState, guarded};
 use crate::signed_lists::ListCache;
 use crate::state::AppState;
 use crate::store::Store;
@@ -289,26 +288,38 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         path: settings.data_dir.display().to_string(),
         source,
     })?;
-    let store = Store::connect_with_timeout(
-        settings.database_url().expose_secret(),
-        settings.database_timeout(),
-    )
-    .await?;
+    let database_url = settings.database_url();
+    let store =
+        Store::connect_with_timeout(database_url.expose_secret(), settings.database_timeout())
+            .await?;
     let metrics = crate::metrics::Metrics::new().map_err(|e| StartError::Metrics(e.to_string()))?;
+    let breaker = &settings.database_breaker;
+    let store = store.with_breaker(
+        database_url.expose_secret(),
+        crate::store::guard::Guard {
+            policy: breaker.policy(),
+            observer: metrics.database_breaker_observer(),
+            probe_timeout: breaker.probe_timeout(),
+            suspect_after: breaker.suspect_after(),
+        },
+    );
     let shared: Arc<dyn SharedState> = match &settings.redis_url {
         Some(url) => {
             let limits = &settings.shared_store;
             let redis = RedisState::connect_with_timeout(
                 url.expose_secret(),
                 &settings.redis_prefix,
-                limits.call_timeout(),
+                limits.call_timeout().max(limits.probe_timeout()),
             )?;
-            let breaker = Breaker::new(limits.breaker_policy(), metrics.breaker_observer());
             Arc::new(GuardedRedis::new(
                 redis,
-                breaker,
-                limits.call_timeout(),
-                limits.readiness_timeout(),
+                limits.breaker_policy(),
+                metrics.breaker_observer(),
+                guarded::Timeouts {
+                    call: limits.call_timeout(),
+                    readiness: limits.readiness_timeout(),
+                    probe: limits.probe_timeout(),
+                },
             ))
         }
         None => Arc::new(MemoryState::default()),

@@ -52,6 +52,7 @@ state["applications"] = [a for a in state["applications"] if str(a["id"]) in out
 json.dump(state, open(path, "w"))
 EOF
 python3 "$DRIVER" check --state "$WORK/state.json" || status=$?
+say "database breaker transitions: $(curl -s "$FAULT_BASE/metrics" | grep '^epermit_database_breaker_transitions_total' | tr '\n' ' ')"
 say "service log: $(grep -c '"level":"ERROR"' "$WORK/service.log" || true) error lines"
 say "took $(( $(date +%s) - t0 ))s"
 pass_or_fail "$status" "PostgreSQL restarted during load"

@@ -45,8 +45,9 @@ wait_ready() {
 }
 sleep "$settle"
 opened="$(curl -s "$FAULT_BASE/metrics" | sed -n 's/^epermit_shared_store_breaker_transitions_total{to="open"} //p')"
-# A breaker opened while Redis was up means a call ran past shared_store.call_timeout_ms (250),
-# e.g. on a machine short of CPU: the per-IP limit then counts afresh per instance.
+# A breaker opened while Redis was up means a call ran past shared_store.call_timeout_ms (250)
+# and the probe's PING past probe_timeout_ms (1000), e.g. on a machine very short of CPU (the
+# per-IP limit then goes on from the hits this instance counted).
 say "breaker openings with Redis up: ${opened:-0}"
 event redis-killed;  kill -9 "$REDIS_PID"; sleep "$outage"
 start_redis;         event redis-restarted; wait_ready; sleep "$settle"

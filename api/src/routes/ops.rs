@@ -74,7 +74,8 @@ pub async fn healthz() -> web::Json<Health> {
 /// Readiness: the database answers (else 503); the shared store's state is reported, and a
 /// shared store that is down makes the service `degraded` (verification keeps working). Redis
 /// is not waited for: with its circuit breaker open it counts as down at once, else its `PING`
-/// gets `shared_store.readiness_timeout_ms` (50 ms), alongside the database's.
+/// gets `shared_store.readiness_timeout_ms` (50 ms), alongside the database's. On PostgreSQL the
+/// database's circuit breaker is reported too; while it is open the answer is 503 at once.
 #[utoipa::path(
     tag = "ops",
     responses(
@@ -87,7 +88,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let (database, shared) = tokio::join!(state.store.ping(), state.shared.ping());
     let (database, shared) = (database.is_ok(), shared.is_ok());
     let body = Readiness::new(database, shared, state.shared.kind())
-        .with_breaker(state.shared.breaker().map(|phase| phase.as_str()));
+        .with_breaker(state.shared.breaker().map(|phase| phase.as_str()))
+        .with_database_breaker(state.store.breaker().map(|phase| phase.as_str()));
     if database {
         HttpResponse::Ok().json(body)
     } else {

@@ -4,21 +4,27 @@
 //! Every call to Redis is bounded by the call timeout (`shared_store.call_timeout_ms`) and goes
 //! through the breaker: once it is open, calls fail at once with
 //! [`SharedStateError::Unavailable`] without touching the network, so a dead or hung Redis
-//! costs at most one timeout. While it is open (or when a call fails) the **rate limits**
-//! ([`SharedState::hit`], [`SharedState::hit_all`], [`SharedState::unhit`]) are counted in the
-//! per-instance store instead: each instance then allows N, so the cluster-wide limit becomes N ×
-//! instances during the outage, rather than no limit at all. Everything that needs the shared
-//! truth — login codes, throttles, the revocation mirror, the cache — answers
-//! `Unavailable` (503 where it matters), fast.
+//! costs at most a timeout and a probe. A timeout alone does not open it (on a busy machine one
+//! call may lose the CPU past its timeout): the breaker's confirming `PING`, bounded by
+//! `shared_store.probe_timeout_ms`, decides.
 //!
-//! The half-open probe is a `PING` sent in the background by the first call after the back-off
-//! (that call itself does not wait for it), one at a time; its answer closes the breaker.
+//! The **rate limits** ([`SharedState::hit`], [`SharedState::hit_all`], [`SharedState::unhit`])
+//! are counted in the per-instance store as well as in Redis while Redis answers (Redis'
+//! decision stands), and in the per-instance store alone while the breaker is open or a call
+//! fails: each instance then allows N, so the cluster-wide limit becomes N × instances during the
+//! outage, rather than no limit at all — and a client's counts do not start again from zero
+//! when the breaker opens in the middle of its burst. Everything that needs the shared truth —
+//! login codes, throttles, the revocation mirror, the cache — answers `Unavailable` (503 where
+//! it matters), fast.
+//!
+//! The probes (confirming and half-open) are `PING`s the breaker sends in the background, one
+//! at a time; no call waits for them.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::breaker::{Admission, Breaker, Outcome, Phase};
+use super::breaker::{Admission, Breaker, BreakerPolicy, Outcome, Phase};
 use super::{
     GuessBudget, MemoryState, OtpCheck, RateDecision, RedisState, Result, SharedState,
     SharedStateError, ThrottlePolicy,
@@ -31,6 +37,17 @@ pub struct GuardedRedis {
     breaker: Arc<Breaker>,
     call_timeout: Duration,
     readiness_timeout: Duration,
+}
+
+/// The timeouts of [`GuardedRedis`] (`[shared_store]`).
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// Each call to Redis.
+    pub call: Duration,
+    /// The readiness `PING` while the breaker is closed (at most `call`).
+    pub readiness: Duration,
+    /// The breaker's probes.
+    pub probe: Duration,
 }
 
 fn circuit_open() -> SharedStateError {
@@ -65,20 +82,35 @@ fn outcome_of<T>(result: &Result<T>) -> Outcome {
 }
 
 impl GuardedRedis {
-    /// `redis` behind `breaker`; each call bounded by `call_timeout`, the readiness ping by
-    /// `readiness_timeout` (at most `call_timeout`).
+    /// `redis` behind a breaker with `policy` reporting to `observer`, bounded by `timeouts`.
     pub fn new(
         redis: RedisState,
-        breaker: Breaker,
-        call_timeout: Duration,
-        readiness_timeout: Duration,
+        policy: BreakerPolicy,
+        observer: Box<dyn Fn(Phase) + Send + Sync>,
+        timeouts: Timeouts,
     ) -> GuardedRedis {
+        let probed = redis.clone();
+        let probe_timeout = timeouts.probe;
+        let breaker = Breaker::new(
+            "shared store",
+            policy,
+            observer,
+            Box::new(move || {
+                let redis = probed.clone();
+                Box::pin(async move {
+                    match within(probe_timeout, redis.ping()).await {
+                        Some(result) => outcome_of(&result),
+                        None => Outcome::Timeout,
+                    }
+                })
+            }),
+        );
         GuardedRedis {
             redis,
             local: MemoryState::default(),
-            breaker: Arc::new(breaker),
-            call_timeout,
-            readiness_timeout: readiness_timeout.min(call_timeout),
+            breaker,
+            call_timeout: timeouts.call,
+            readiness_timeout: timeouts.readiness.min(timeouts.call),
         }
     }
 
@@ -87,21 +119,14 @@ impl GuardedRedis {
         self.breaker.phase()
     }
 
-    /// Runs `call` against Redis if the breaker admits it, within `timeout`; a timeout counts
-    /// as one (`timeout_opens`) or as an ordinary failure.
+    /// Runs `call` against Redis if the breaker admits it, within `timeout`.
     async fn bounded<T>(
         &self,
         timeout: Duration,
-        timeout_opens: bool,
         call: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        match self.breaker.admit() {
-            Admission::Call => {}
-            Admission::Probe => {
-                self.spawn_probe();
-                return Err(circuit_open());
-            }
-            Admission::Refused => return Err(circuit_open()),
+        if self.breaker.admit() != Admission::Call {
+            return Err(circuit_open());
         }
         match within(timeout, call).await {
             Some(result) => {
@@ -109,51 +134,25 @@ impl GuardedRedis {
                 result
             }
             None => {
-                let outcome = if timeout_opens {
-                    Outcome::Timeout
-                } else {
-                    Outcome::Failure
-                };
-                self.breaker.record(Admission::Call, outcome);
+                self.breaker.record(Admission::Call, Outcome::Timeout);
                 Err(timed_out())
             }
         }
     }
 
-    /// A call within the call timeout (a timeout opens the breaker).
+    /// A call within the call timeout.
     async fn call<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        self.bounded(self.call_timeout, true, call).await
-    }
-
-    /// The half-open probe: a `PING` in the background, reported however it ends (a probe
-    /// task dropped unfinished counts as failed, so the breaker cannot stay half-open).
-    fn spawn_probe(&self) {
-        struct Probe(Arc<Breaker>, Option<Outcome>);
-        impl Drop for Probe {
-            fn drop(&mut self) {
-                self.0
-                    .record(Admission::Probe, self.1.unwrap_or(Outcome::Failure));
-            }
-        }
-        let probe = Probe(self.breaker.clone(), None);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return; // no runtime to probe on: `probe` fails as it drops
-        };
-        let redis = self.redis.clone();
-        let timeout = self.call_timeout;
-        runtime.spawn(async move {
-            let mut probe = probe;
-            probe.1 = Some(match within(timeout, redis.ping()).await {
-                Some(result) => outcome_of(&result),
-                None => Outcome::Timeout,
-            });
-        });
+        self.bounded(self.call_timeout, call).await
     }
 
     /// A rate-limit decision: Redis' when it answers, else this instance's counters.
+    /// The per-instance count goes on while Redis answers, so that the fallback starts from
+    /// the recent hits and not from zero.
     async fn limit(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
-        match self.call(self.redis.hit_all(buckets, window)).await {
-            Err(SharedStateError::Unavailable(_)) => self.local.hit_all(buckets, window).await,
+        let shared = self.call(self.redis.hit_all(buckets, window)).await;
+        let local = self.local.hit_all(buckets, window).await;
+        match shared {
+            Err(SharedStateError::Unavailable(_)) => local,
             other => other,
         }
     }
@@ -170,9 +169,9 @@ impl SharedState for GuardedRedis {
     }
 
     /// Readiness: refused at once while the breaker is open, else a `PING` bounded by the
-    /// readiness timeout (whose expiry counts as an ordinary failure, not as a call timeout).
+    /// readiness timeout (whose expiry, like a call's, starts the breaker's confirming probe).
     async fn ping(&self) -> Result<()> {
-        self.bounded(self.readiness_timeout, false, self.redis.ping())
+        self.bounded(self.readiness_timeout, self.redis.ping())
             .await
     }
 
@@ -206,8 +205,10 @@ impl SharedState for GuardedRedis {
     }
 
     async fn unhit(&self, bucket: &str) -> Result<()> {
-        match self.call(self.redis.unhit(bucket)).await {
-            Err(SharedStateError::Unavailable(_)) => self.local.unhit(bucket).await,
+        let shared = self.call(self.redis.unhit(bucket)).await;
+        let local = self.local.unhit(bucket).await;
+        match shared {
+            Err(SharedStateError::Unavailable(_)) => local,
             other => other,
         }
     }

@@ -3,7 +3,7 @@
 //! (idempotency records live in the database: [`crate::idempotency`]).
 //! One trait, [`SharedState`], held as `Arc<dyn SharedState>`, with two implementations:
 //! [`MemoryState`] (in-process, the default; one instance only) and [`RedisState`] (`REDIS_URL`).
-//! The service holds Redis as a [`GuardedRedis`]: behind a circuit breaker ([`breaker`]), with
+//! The service holds Redis as a [`GuardedRedis`]: behind a circuit breaker ([`crate::breaker`]), with
 //! short call timeouts, and with per-instance rate limits while Redis is out (see [`guarded`]).
 //!
 //! Staff password failures are throttled here, per (account, client address), with growing
@@ -20,7 +20,7 @@
 //! adds its prefix (`epermit:` by default on Redis). Pass a keyed hash of a phone number rather
 //! than the number itself, so no personal data sits in Redis.
 
-pub mod breaker;
+pub use crate::breaker;
 pub mod guarded;
 mod memory;
 mod redis_state;

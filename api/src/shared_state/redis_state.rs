@@ -147,17 +147,13 @@ impl RedisState {
     }
 
     /// [`RedisState::connect`] for the service, whose circuit breaker bounds each call at
-    /// `call_timeout` (`shared_state::guarded`): a failed connection is not retried within a call
-    /// (the breaker decides when to try again; the next call reconnects), and connecting and
-    /// each answer time out here only after twice `call_timeout` — a backstop, so that the
-    /// caller's bound, not this one, tells a hung Redis (one timeout opens the breaker) from a
-    /// failing one.
-    pub fn connect_with_timeout(
-        url: &str,
-        prefix: &str,
-        call_timeout: Duration,
-    ) -> Result<RedisState> {
-        let backstop = call_timeout.saturating_mul(2);
+    /// the call timeout and each probe at the probe timeout (`shared_state::guarded`), the
+    /// longer of them `longest`: a failed connection is not retried within a call (the breaker
+    /// decides when to try again; the next call reconnects), and connecting and each answer time
+    /// out here only after twice `longest` — a backstop, so that the caller's bound, not this
+    /// one, tells a hung Redis from a failing one.
+    pub fn connect_with_timeout(url: &str, prefix: &str, longest: Duration) -> Result<RedisState> {
+        let backstop = longest.saturating_mul(2);
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(backstop))
             .set_response_timeout(Some(backstop))

@@ -30,6 +30,7 @@ pub mod applications;
 pub mod audit;
 pub mod endorsements;
 pub mod evidence;
+pub mod guard;
 pub mod idempotency;
 pub mod lists;
 pub mod permits;
@@ -49,7 +50,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr, SqlErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
@@ -105,7 +106,6 @@ impl From<DbErr> for StoreError {
 /// Whether `err` says the database is out of reach rather than that a statement failed.
 fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
-    use sea_orm::sqlx::Error as Sqlx;
     let runtime = match err {
         DbErr::ConnectionAcquire(_) => return true,
         DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
@@ -114,7 +114,13 @@ fn is_unavailable(err: &DbErr) -> bool {
     let RuntimeErr::SqlxError(e) = runtime else {
         return matches!(err, DbErr::Conn(_));
     };
-    match e.as_ref() {
+    sqlx_unavailable(e)
+}
+
+/// Whether the driver's `err` says the database is out of reach.
+fn sqlx_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
         Sqlx::Io(_)
         | Sqlx::Tls(_)
         | Sqlx::Protocol(_)
@@ -138,7 +144,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The service's database: a sea-orm connection pool on SQLite or PostgreSQL, migrated on connect.
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: DatabaseConnection,
+    db: guard::GuardedDb,
     sealer: Option<std::sync::Arc<crate::sealing::Sealer>>,
 }
 
@@ -232,7 +238,25 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Store { db, sealer: None })
+        Ok(Store {
+            db: guard::GuardedDb::new(db),
+            sealer: None,
+        })
+    }
+
+    /// On PostgreSQL, this store behind a circuit breaker set up by `guard`, whose probe
+    /// connects to `url` (see [`guard`]); on SQLite, the store as it is (a file has no link to
+    /// lose).
+    pub fn with_breaker(mut self, url: &str, guard: guard::Guard) -> Store {
+        if self.backend() == DbBackend::Postgres {
+            self.db.guard(url, guard);
+        }
+        self
+    }
+
+    /// The phase of the database's circuit breaker, if there is one.
+    pub fn breaker(&self) -> Option<crate::breaker::Phase> {
+        self.db.phase()
     }
 
     /// This store with the data key that seals and opens personal data
@@ -247,8 +271,8 @@ impl Store {
         self.sealer.as_deref().ok_or(StoreError::NoDataKey)
     }
 
-    /// The connection pool, for reads outside a transaction.
-    pub fn conn(&self) -> &DatabaseConnection {
+    /// The connection pool, for reads outside a transaction (behind the circuit breaker).
+    pub fn conn(&self) -> &guard::GuardedDb {
         &self.db
     }
 
@@ -266,17 +290,18 @@ impl Store {
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        Ok(self.db.begin_with_options(options).await?)
+        let pool = self.db.pool();
+        Ok(self.db.guarded(pool.begin_with_options(options)).await?)
     }
 
-    /// Readiness: one round trip to the database.
+    /// Readiness: one round trip to the database (refused at once while the breaker is open).
     pub async fn ping(&self) -> Result<()> {
-        Ok(self.db.ping().await?)
+        Ok(self.db.guarded(self.db.pool().ping()).await?)
     }
 
     /// Closes the pool (graceful shutdown).
     pub async fn close(self) -> Result<()> {
-        Ok(self.db.close().await?)
+        Ok(self.db.pool().clone().close().await?)
     }
 }
 

@@ -49,6 +49,11 @@ pub struct Readiness {
     pub status: &'static str,
     /// Whether the database answers.
     pub database: UpDown,
+    /// The database's circuit breaker on PostgreSQL: `closed`, `open` (requests are answered
+    /// 503 at once) or `half_open` (a probe is out). Absent on SQLite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "closed")]
+    pub database_breaker: Option<&'static str>,
     /// The shared store.
     pub shared_store: SharedStoreState,
 }
@@ -63,6 +68,7 @@ impl Readiness {
                 _ => "unavailable",
             },
             database: database.into(),
+            database_breaker: None,
             shared_store: SharedStoreState {
                 kind,
                 state: shared.into(),
@@ -74,6 +80,12 @@ impl Readiness {
     /// The same, reporting the shared store's circuit breaker.
     pub fn with_breaker(mut self, breaker: Option<&'static str>) -> Self {
         self.shared_store.breaker = breaker;
+        self
+    }
+
+    /// The same, reporting the database's circuit breaker.
+    pub fn with_database_breaker(mut self, breaker: Option<&'static str>) -> Self {
+        self.database_breaker = breaker;
         self
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod console_queries;
+mod database_outage;
 mod docs;
 mod identity;
 // issue 14: idempotency records, SQLite WAL

@@ -51,7 +51,7 @@ async fn with_the_database_gone_every_route_family_answers_503_within_its_timeou
 
     match &link {
         Some(link) => link.cut(),
-        None => app.state.store.conn().clone().close().await.unwrap(),
+        None => app.state.store.conn().pool().clone().close().await.unwrap(),
     }
 
     let pdf = || {
