@@ -18,7 +18,8 @@
 //! it matters), fast.
 //!
 //! The probes (confirming and half-open) are `PING`s the breaker sends in the background, one
-//! at a time; no call waits for them.
+//! at a time (a second `PING` when the first fails: the first command after Redis restarted
+//! fails on the dropped connection and reconnects); no call waits for them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -98,7 +99,15 @@ impl GuardedRedis {
             Box::new(move || {
                 let redis = probed.clone();
                 Box::pin(async move {
-                    match within(probe_timeout, redis.ping()).await {
+                    // The first command on a connection Redis dropped (it restarted) fails and
+                    // has the connection manager reconnect: one more `PING` tells.
+                    let ping_twice = async {
+                        match redis.ping().await {
+                            Err(SharedStateError::Unavailable(_)) => redis.ping().await,
+                            answered => answered,
+                        }
+                    };
+                    match within(probe_timeout, ping_twice).await {
                         Some(result) => outcome_of(&result),
                         None => Outcome::Timeout,
                     }
