@@ -47,7 +47,7 @@
 //! readiness_timeout_ms = 50
 //! breaker_failures = 3
 //! breaker_backoff_ms = 500
-//! breaker_max_backoff_ms = 10000
+//! breaker_max_backoff_ms = 5000
 //! probe_timeout_ms = 1000
 //! [database_breaker]
 //! failures = 3
@@ -188,7 +188,7 @@ pub struct SharedStoreSettings {
     /// (`EPERMIT_SHARED_STORE__BREAKER_BACKOFF_MS`, default 500, at least 1).
     pub breaker_backoff_ms: u64,
     /// The longest it stays open between probes, in milliseconds
-    /// (`EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS`, default 10000, at least
+    /// (`EPERMIT_SHARED_STORE__BREAKER_MAX_BACKOFF_MS`, default 5000, at least
     /// `breaker_backoff_ms`): how late, at worst, the service sees Redis back.
     pub breaker_max_backoff_ms: u64,
     /// The longest the breaker's probe `PING` may take, in milliseconds
@@ -204,7 +204,7 @@ impl Default for SharedStoreSettings {
             readiness_timeout_ms: 50,
             breaker_failures: 3,
             breaker_backoff_ms: 500,
-            breaker_max_backoff_ms: 10_000,
+            breaker_max_backoff_ms: 5000,
             probe_timeout_ms: 1000,
         }
     }

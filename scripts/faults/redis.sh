@@ -7,7 +7,7 @@
 # thawed with SIGCONT. Each outage lasts FAULT_OUTAGE seconds (default 15, --short 6).
 source "$(dirname "$0")/lib.sh"
 outage="${FAULT_OUTAGE:-15}" settle=8
-if [[ " $* " == *" --short "* ]]; then outage="${FAULT_OUTAGE:-6}" settle=4; fi
+if [[ " $* " == *" --short "* ]]; then outage="${FAULT_OUTAGE:-6}" settle=6; fi
 
 fresh_postgres_database
 REDIS_PORT="$(free_port)"
@@ -35,7 +35,7 @@ python3 "$DRIVER" probe --state "$WORK/state.json" --seconds "$seconds" --limit 
   --out "$WORK/samples.json" &
 probe=$!
 event() { echo "$(date +%s.%N) $1" >>"$WORK/events"; say "$1"; }
-# Waits (at most 12 s: the breaker's longest back-off is 10 s) until /readyz says ready.
+# Waits (at most 12 s: the breaker's longest back-off is 5 s) until /readyz says ready.
 wait_ready() {
   for _ in $(seq 120); do
     curl -s "$FAULT_BASE/readyz" | grep -q '"status":"ready"' && { say "readyz: ready"; return 0; }
