@@ -556,14 +556,17 @@ mod tests {
         assert_eq!(m.phase(), Phase::HalfOpen);
     }
 
+    /// The phases a breaker reported.
+    type Seen = Arc<Mutex<Vec<Phase>>>;
+
     /// A breaker whose probes answer what `answers` holds (its last entry once drained), with
-    /// the phases it reported.
+    /// the phases it reported and the number of probes it ran.
     fn scripted(
         failures_to_open: u32,
         backoff: Duration,
         answers: Vec<Outcome>,
-    ) -> (Arc<Breaker>, Arc<Mutex<Vec<Phase>>>, Arc<Mutex<u32>>) {
-        let seen: Arc<Mutex<Vec<Phase>>> = Arc::default();
+    ) -> (Arc<Breaker>, Seen, Arc<Mutex<u32>>) {
+        let seen: Seen = Arc::default();
         let probes: Arc<Mutex<u32>> = Arc::default();
         let log = seen.clone();
         let count = probes.clone();
