@@ -238,7 +238,8 @@ def check_suspension(args, school, state):
     verdict(f"... and on B within verify_recheck_ms ({args.recheck_ms} ms, +250 ms to poll and "
             f"read)", max(delays) <= bound,
             f"{len(delays)} changes, delay on B (ms after A's answer): {shown}; "
-            f"min {min(delays):.0f}, max {max(delays):.0f}")
+            f"min {min(delays):.0f}, median {sorted(delays)[len(delays) // 2]:.0f}, "
+            f"max {max(delays):.0f}")
     with open(args.out, "w") as f:
         json.dump({"suspension_delays_ms": delays}, f)
 

@@ -115,16 +115,27 @@ if [ $short = 0 ]; then
   python3 "$CLUSTER" wrk-script --state "$WORK/state.json" --out "$WORK/verify.lua"
   seconds="${CLUSTER_WRK_SECONDS:-10}" conns="${CLUSTER_WRK_CONNECTIONS:-32}"
   say "throughput: wrk -t2 -c$conns -d${seconds}s POST /v1/verify through nginx, 1 upstream vs 2, 3 rounds"
+  # CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s).
+  cpu() { local p; for p in "$@"; do cat "/proc/$p/stat"; done |
+    awk '{t += $14 + $15} END {printf "%.2f", t / 100}'; }
+  nginx_cpu() { cpu "$NGINX_PID" $(pgrep -P "$NGINX_PID"); }
   for round in 1 2 3; do
     for upstreams in 1 2; do
       port=$PROXY_ONE; [ $upstreams = 2 ] && port=$PROXY_PAIR
-      wrk -t2 -c"$conns" -d"${seconds}s" --latency -s "$WORK/verify.lua" \
-        "http://127.0.0.1:$port/v1/verify" >"$WORK/wrk-$round-$upstreams.txt"
+      before="$(cpu "${PIDS[0]}") $(cpu "${PIDS[1]}") $(nginx_cpu) $(cpu "$REDIS_PID")"
+      /usr/bin/time -f "%U %S" -o "$WORK/wrk-cpu" wrk -t2 -c"$conns" -d"${seconds}s" --latency \
+        -s "$WORK/verify.lua" "http://127.0.0.1:$port/v1/verify" >"$WORK/wrk-$round-$upstreams.txt"
+      after="$(cpu "${PIDS[0]}") $(cpu "${PIDS[1]}") $(nginx_cpu) $(cpu "$REDIS_PID")"
+      # Cores each used during the run (CPU seconds / wall seconds); the rest is PostgreSQL, the
+      # other helpers' work and the kernel.
+      cores=$(echo "$before $after $(cat "$WORK/wrk-cpu")" | awk -v s="$seconds" '{
+        printf "cores: A %.2f, B %.2f, nginx %.2f, redis %.2f, wrk %.2f",
+          ($5-$1)/s, ($6-$2)/s, ($7-$3)/s, ($8-$4)/s, ($9+$10)/s }')
       rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk-$round-$upstreams.txt")
       p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk-$round-$upstreams.txt")
       bad=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk-$round-$upstreams.txt")
       errs=$(grep -c 'Socket errors' "$WORK/wrk-$round-$upstreams.txt" || true)
-      echo "round $round upstreams $upstreams rps $rps p99 $p99 non2xx ${bad:-0} socket_errors $errs" |
+      echo "round $round upstreams $upstreams rps $rps p99 $p99 non2xx ${bad:-0} socket_errors $errs; $cores" |
         tee -a "$WORK/throughput.txt"
       if [ -n "$bad" ] || [ "$errs" != 0 ]; then
         say "FAIL: wrk got errors ($upstreams upstream(s), round $round)"; status=1
@@ -133,6 +144,18 @@ if [ $short = 0 ]; then
     awk -v r=$round '$2 == r && $4 == 1 {one=$6} $2 == r && $4 == 2 {two=$6}
       END {printf "round %d: 2 vs 1 = %.2fx\n", r, two / one}' "$WORK/throughput.txt"
   done
+  awk '$4 == 1 {one[$2] = $6} $4 == 2 {two[$2] = $6; p[$2] = $8}
+    $4 == 1 {q[$2] = $8}
+    END {
+      lo1 = hi1 = one[1]; lo2 = hi2 = two[1]; lr = hr = two[1] / one[1]
+      for (r = 2; r <= 3; r++) {
+        if (one[r] < lo1) lo1 = one[r]; if (one[r] > hi1) hi1 = one[r]
+        if (two[r] < lo2) lo2 = two[r]; if (two[r] > hi2) hi2 = two[r]
+        x = two[r] / one[r]; if (x < lr) lr = x; if (x > hr) hr = x
+      }
+      printf "summary: 1 upstream %.0f-%.0f req/s (p99 %s %s %s), 2 upstreams %.0f-%.0f req/s (p99 %s %s %s), 2 vs 1 %.2f-%.2fx\n",
+        lo1, hi1, q[1], q[2], q[3], lo2, hi2, p[1], p[2], p[3], lr, hr
+    }' "$WORK/throughput.txt"
   say "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 fi
 say "took $(( $(date +%s) - t0 ))s"
