@@ -19,6 +19,7 @@ import random
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the repository's folders
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
 import driver  # noqa: E402  (scripts/faults/driver.py)
 from driver import call, epermit, expect, random_client, staff_token  # noqa: E402
