@@ -22,7 +22,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ left in the repository's folders
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
 import driver  # noqa: E402  (scripts/faults/driver.py)
-from driver import call, epermit, expect, random_client, staff_token  # noqa: E402
+from driver import call, expect, random_client, staff_token  # noqa: E402
 
 # Client addresses for the checks through nginx: untrusted (only 127.0.0.1, where nginx connects
 # from, is a trusted proxy), so the service keys each by the address nginx saw.
