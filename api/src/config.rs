@@ -511,8 +511,10 @@ pub struct OtpSettings {
     pub daily_per_client: u32,
 }
 
-/// A limit per minute, per client IP and per account (phone, username or verifier).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+/// A limit per minute, per client IP and per account (phone, username or verifier). Each
+/// limit has its own defaults (see [`RateLimits`]); setting one of its two fields keeps the
+/// other's default.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Requests per minute from one IP address.
@@ -522,7 +524,7 @@ pub struct Limit {
 }
 
 /// Rate limits of the abusable endpoints.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
     /// `POST /v1/auth/otp` (default 10 per IP, 3 per phone).
@@ -821,7 +823,11 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let mut figment = Figment::new();
+        // The rate limits' defaults as a layer of their own: a `Limit` has no field defaults
+        // (each limit has its own), so a file or variable that sets only `per_ip` (e.g.
+        // `EPERMIT_RATE_LIMITS__OTP__PER_IP`) merges over them instead of lacking `per_account`.
+        let mut figment =
+            Figment::new().merge(Serialized::default("rate_limits", RateLimits::default()));
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError::File {
@@ -1125,6 +1131,42 @@ mod tests {
             }
         );
         assert_eq!(s.rate_limits.login, RateLimits::default().login);
+    }
+
+    #[test]
+    fn one_field_of_a_limit_keeps_the_others_default() {
+        let file = toml("[rate_limits.login]\nper_account = 4\n");
+        let vars = env(&[
+            ("EPERMIT_RATE_LIMITS__OTP__PER_IP", "7"),
+            ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", "9"),
+        ]);
+        let s = Settings::load_from(Some(file.path()), vars).unwrap();
+        let defaults = RateLimits::default();
+        assert_eq!(
+            s.rate_limits.otp,
+            Limit {
+                per_ip: 7,
+                ..defaults.otp
+            }
+        );
+        assert_eq!(
+            s.rate_limits.verify,
+            Limit {
+                per_account: 9,
+                ..defaults.verify
+            }
+        );
+        assert_eq!(
+            s.rate_limits.login,
+            Limit {
+                per_account: 4,
+                ..defaults.login
+            }
+        );
+        assert_eq!(
+            s.rate_limits.police_lookups_per_hour,
+            defaults.police_lookups_per_hour
+        );
     }
 
     #[test]

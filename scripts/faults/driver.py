@@ -55,10 +55,12 @@ class Answer:
             return None
 
 
-def call(method, path, token=None, body=None, form=None, timeout=15, client=None):
+def call(method, path, token=None, body=None, form=None, timeout=15, client=None, base=None,
+         source=None):
     """One request on a fresh connection; status 0 = no answer (refused, reset, timed out).
-    `client`: the address a trusted proxy names in X-Forwarded-For (the rate limits' key)."""
-    url = urllib.parse.urlsplit(os.environ["FAULT_BASE"])
+    `client`: the address a trusted proxy names in X-Forwarded-For (the rate limits' key).
+    `base`: the URL to call (default FAULT_BASE); `source`: the local address to connect from."""
+    url = urllib.parse.urlsplit(base or os.environ["FAULT_BASE"])
     headers = {"x-forwarded-for": client} if client else {}
     data = None
     if token:
@@ -70,7 +72,8 @@ def call(method, path, token=None, body=None, form=None, timeout=15, client=None
         data, headers["content-type"] = multipart(form)
     start = time.monotonic()
     try:
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         conn.request(method, path, body=data, headers=headers)
         r = conn.getresponse()
         status, payload = r.status, r.read()

@@ -43,10 +43,11 @@ export EPERMIT_BIND="127.0.0.1:$PORT" FAULT_BASE="http://127.0.0.1:$PORT"
 mkdir -p "$EPERMIT_DATA_DIR"
 
 SERVICE_PID=""
-# Starts `epermit serve` in the background (log appended to $WORK/service.log) and waits for
-# /healthz.
+# Starts `epermit serve` in the background (log appended to $SERVICE_LOG, default
+# $WORK/service.log) and waits for /healthz.
 start_service() {
-  "$EPERMIT_BIN" serve >>"$WORK/service.log" 2>&1 &
+  local log="${SERVICE_LOG:-$WORK/service.log}"
+  "$EPERMIT_BIN" serve >>"$log" 2>&1 &
   SERVICE_PID=$!
   local t0; t0=$(date +%s.%N)
   for _ in $(seq 600); do
@@ -54,7 +55,7 @@ start_service() {
       say "service up (pid $SERVICE_PID) in $(python3 -c "print(f'{$(date +%s.%N)-$t0:.2f}')")s"
       return 0
     fi
-    kill -0 "$SERVICE_PID" 2>/dev/null || { tail -20 "$WORK/service.log"; say "FAIL: the service exited"; exit 1; }
+    kill -0 "$SERVICE_PID" 2>/dev/null || { tail -20 "$log"; say "FAIL: the service exited"; exit 1; }
     sleep 0.1
   done
   say "FAIL: the service did not answer within 60 s"; exit 1
@@ -76,6 +77,17 @@ fresh_postgres_database() {
   on_exit "psql -X -q '$admin/postgres' -c 'DROP DATABASE IF EXISTS $name WITH (FORCE)'"
   export DATABASE_URL="$admin/$name"
   say "database $name on ${admin#*@}"
+}
+
+# A private `redis-server` on $REDIS_PORT (a free port, chosen on first use; never the machine's
+# 6379), without persistence, its pid in $REDIS_PID. Call again to restart it on the same port.
+start_redis() {
+  REDIS_PORT="${REDIS_PORT:-$(free_port)}"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$WORK" --daemonize yes --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  REDIS_PID="$(cat "$WORK/redis.pid")"
+  say "redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 }
 
 pass_or_fail() {  # $1 = status of the checks, $2 = what was drilled

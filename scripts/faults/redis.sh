@@ -10,14 +10,6 @@ outage="${FAULT_OUTAGE:-15}" settle=8
 if [[ " $* " == *" --short "* ]]; then outage="${FAULT_OUTAGE:-6}" settle=6; fi
 
 fresh_postgres_database
-REDIS_PORT="$(free_port)"
-start_redis() {
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORK" --daemonize yes --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  REDIS_PID="$(cat "$WORK/redis.pid")"
-  say "redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
-}
 start_redis
 on_exit 'kill -CONT $REDIS_PID; kill -9 $REDIS_PID'
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
