@@ -42,7 +42,6 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use crypto::signer::KeyFileSigner;
 use policy::{District, DistrictCode, EndorsementCalendar, Period, PermitNumber};
 use rayon::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde::Serialize;
 use serde_json::json;
@@ -189,7 +188,6 @@ pub fn phone(id: i64) -> String {
 /// The ID number of resident `id` (valid GB 11643): region of the district, a birth day from
 /// 1960 on and a sequence.
 pub fn id_number(id: i64) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let born = NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or_default() + Duration::days(id / 1000);
     let first17 = format!(
         "{}{}{:03}",
@@ -197,13 +195,7 @@ pub fn id_number(id: i64) -> String {
         born.format("%Y%m%d"),
         id % 1000
     );
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{first17}{check}")
+    crate::domain::IdNumber::with_check(&first17)
 }
 
 fn name(id: i64) -> String {
@@ -478,13 +470,6 @@ async fn max_or_count<C: ConnectionTrait>(
     })
 }
 
-#[derive(sea_orm::DeriveIden)]
-enum PermitSequences {
-    Table,
-    District,
-    Year,
-    Next,
-}
 
 /// Takes `count` numbers of `district` in `year` from the counter, atomically (the row stays
 /// locked until the seed commits): returns the first.
@@ -494,34 +479,28 @@ async fn reserve_numbers<C: ConnectionTrait>(
     year: i32,
     count: i64,
 ) -> Result<i64, SeedError> {
-    let insert = Query::insert()
-        .into_table(PermitSequences::Table)
-        .columns([
-            PermitSequences::District,
-            PermitSequences::Year,
-            PermitSequences::Next,
-        ])
-        .values([district.into(), year.into(), 1i64.into()])
-        .map_err(|e| SeedError::Store(StoreError::Database(sea_orm::DbErr::Custom(e.to_string()))))?
-        .on_conflict(
-            OnConflict::columns([PermitSequences::District, PermitSequences::Year])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    db.execute(&insert).await?;
-    let update = Query::update()
-        .table(PermitSequences::Table)
-        .value(
-            PermitSequences::Next,
-            Expr::col(PermitSequences::Next).add(count),
-        )
-        .and_where(Expr::col(PermitSequences::District).eq(district))
-        .and_where(Expr::col(PermitSequences::Year).eq(year))
-        .returning_col(PermitSequences::Next)
-        .to_owned();
+    permits::ensure_counter(db, district, year).await?;
+    // Its own statement text: a prepared statement is cached per connection by its text, and
+    // the service's `allocate_number` binds an `int4` where this binds an `int8` — the same text
+    // would make a later approval on that connection send the wrong width (a protocol error).
+    let backend = db.get_database_backend();
+    let p = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let update = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "UPDATE permit_sequences SET next = next + {} WHERE district = {} AND year = {} \
+             RETURNING next",
+            p(1),
+            p(2),
+            p(3)
+        ),
+        [count.into(), district.into(), year.into()],
+    );
     let row = db
-        .query_one(&update)
+        .query_one_raw(update)
         .await?
         .ok_or(SeedError::Store(StoreError::NotFound("permit sequence")))?;
     let next: i64 = row.try_get("", "next")?;

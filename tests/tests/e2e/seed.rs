@@ -12,6 +12,8 @@ use epermit_tests::{TestApp, spawn_app_with};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+use crate::residences::assert_problem;
+
 async fn run_seed(app: &TestApp, residents: u64, append: bool) -> Result<seed::Report, SeedError> {
     let state = &app.state;
     seed::seed(
@@ -233,6 +235,21 @@ async fn a_seeded_city_is_one_every_call_works_on() {
         .map(|a| a["id"].as_i64().unwrap())
         .collect();
     assert!(ids.contains(&application), "{ids:?} holds {application}");
+    // A page of the queue: its oldest end (a city's queue is not sent whole).
+    let r = get(&app, &officer, "/v1/applications?status=submitted&limit=1").await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["id"], ids[0]);
+    for bad in ["0", "501"] {
+        let r = get(
+            &app,
+            &officer,
+            &format!("/v1/applications?status=submitted&limit={bad}"),
+        )
+        .await;
+        assert_problem(r, 400, "invalid_limit", Some("limit")).await;
+    }
     let year = policy::calendar::today().format("%Y").to_string();
     let next: i64 = rows(
         &app,
