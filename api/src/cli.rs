@@ -59,6 +59,21 @@ pub enum Command {
     /// Load data from the legacy system.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Load a city's worth of synthetic residents, registrations, applications and permits
+    /// (issue 14 item 5), sealed and signed as the service does; refused on a database with
+    /// residents unless `--append`, and in production mode.
+    Seed(SeedArgs),
+}
+
+/// `epermit seed …`
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// How many residents (1 to 10 000 000).
+    #[arg(long, default_value_t = 10_000)]
+    pub residents: u64,
+    /// Add to a database that has residents already (else refused).
+    #[arg(long)]
+    pub append: bool,
 }
 
 /// `epermit import …`

@@ -215,32 +215,84 @@ pub async fn sign_credential<C: ConnectionTrait>(
         ));
     };
     let calendar = calendar_of(db, permit).await?;
-    let number: PermitNumber = permit.number.parse().map_err(ApiError::internal)?;
-    let holder_key = permit
-        .holder_key
-        .as_deref()
-        .map(crypto::keys::parse_public_key_hex)
-        .transpose()?;
-    let claims = PermitClaims {
-        issuer: number.district(),
-        number,
-        issued_at: now,
-        expires_at: expiry_instant(calendar.next_anniversary()),
-        holder_key,
-        name: name.to_owned(),
-        id_number: MaskedIdNumber::from_full(id_number)?,
+    let holding = Holding {
+        number: &permit.number,
+        issued_on: permit.issued_on,
+        holder_key: permit.holder_key.as_deref(),
+        name,
+        id_number,
         residence,
         address,
         periods: carried_periods(db, permit.resident_id).await?,
-        lapses: calendar.lapses(policy::calendar::day_in_shanghai(now)),
-        first_issued: permit.issued_on,
-        last_endorsed: calendar.last_endorsed(),
+        calendar: &calendar,
+    };
+    let claims = claims_of(holding, entry, &state.lists.shard_uri(entry.shard), now)?;
+    let key = state.keys.issuer(db, signing_district(residence)).await?;
+    sign_claims(&claims, key.as_ref())
+}
+
+/// What a credential states, as read from the rows of a permit and its holder.
+#[derive(Debug)]
+pub struct Holding<'a> {
+    /// The permit number.
+    pub number: &'a str,
+    /// The permit's first issue day.
+    pub issued_on: NaiveDate,
+    /// The bound device key (hex), if any.
+    pub holder_key: Option<&'a str>,
+    /// The holder's name.
+    pub name: &'a str,
+    /// The holder's ID number in full (the credential carries it masked).
+    pub id_number: &'a str,
+    /// The district of the current confirmed registration.
+    pub residence: District,
+    /// Its address.
+    pub address: String,
+    /// The confirmed registrations ([`carried_periods`]).
+    pub periods: Vec<Period>,
+    /// The permit's endorsement calendar.
+    pub calendar: &'a EndorsementCalendar,
+}
+
+/// The claims of a credential of `holding` signed at `now`, its status at `entry` published at
+/// `status_uri`: the one assembly behind [`sign_credential`] and the bulk seed
+/// (`epermit seed`), so both sign the same credential for the same rows.
+pub fn claims_of(
+    holding: Holding<'_>,
+    entry: Entry,
+    status_uri: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<PermitClaims> {
+    let number: PermitNumber = holding.number.parse().map_err(ApiError::internal)?;
+    let holder_key = holding
+        .holder_key
+        .map(crypto::keys::parse_public_key_hex)
+        .transpose()?;
+    Ok(PermitClaims {
+        issuer: number.district(),
+        number,
+        issued_at: now,
+        expires_at: expiry_instant(holding.calendar.next_anniversary()),
+        holder_key,
+        name: holding.name.to_owned(),
+        id_number: MaskedIdNumber::from_full(holding.id_number)?,
+        residence: holding.residence,
+        address: holding.address,
+        periods: holding.periods,
+        lapses: holding
+            .calendar
+            .lapses(policy::calendar::day_in_shanghai(now)),
+        first_issued: holding.issued_on,
+        last_endorsed: holding.calendar.last_endorsed(),
         status: StatusRef {
             index: u32::try_from(entry.idx).map_err(ApiError::internal)?,
-            uri: state.lists.shard_uri(entry.shard),
+            uri: status_uri.to_owned(),
         },
-    };
-    let key = state.keys.issuer(db, signing_district(residence)).await?;
-    let cose = crypto::permit::issue(&claims, key.as_ref())?;
+    })
+}
+
+/// Signs `claims` with `key` (the key of [`signing_district`] of the residence): the `EP1:` text.
+pub fn sign_claims(claims: &PermitClaims, key: &dyn crypto::signer::Signer) -> ApiResult<String> {
+    let cose = crypto::permit::issue(claims, key)?;
     Ok(qr_text::encode(QrKind::Permit, &cose))
 }

@@ -20,6 +20,13 @@ fn main() -> ExitCode {
         Command::Import(api::cli::ImportCommand::Residences { file }) => {
             commands::import::residences(config, &file)
         }
+        Command::Seed(args) => commands::seed::run(
+            config,
+            commands::seed::Plan {
+                residents: args.residents,
+                append: args.append,
+            },
+        ),
         Command::Token { resident } => commands::operator::resident_token(config, &resident),
         Command::Staff(StaffCommand::Add {
             username,

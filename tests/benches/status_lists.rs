@@ -24,11 +24,12 @@
 use std::time::{Duration, Instant};
 
 use api::signed_lists::ListCache;
+use api::store::status::layout::{Rng, SHARD_OFFSET};
 use api::store::status::{self, Entry, EntryStatus};
 use chrono::Utc;
 use epermit_tests::fixtures::{issued_permit, post};
 use epermit_tests::{TestApp, spawn_app_with};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
 fn knob(name: &str, default: u64) -> u64 {
@@ -38,31 +39,30 @@ fn knob(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A per-shard rotation of the scatter, so shards do not share one pattern.
-const SHARD_OFFSET: i64 = 7919;
-
-/// The seeded layout: `n` permits, their versions, the shards they fill.
+/// The seeded layout: `n` permits, their versions, the shards they fill — placed as the
+/// allocator would by [`status::layout::Layout`] (shard 0 on).
 struct Layout {
     permits: i64,
     /// Entries per shard.
     size: i64,
     /// Entries taken per full shard (90 %, the allocator's threshold).
     fill: i64,
-    /// A random permutation of `0..size`: where the `j`-th entry taken in a shard lies.
+    /// Where the `j`-th entry taken in a shard lies.
     scatter: Vec<i64>,
+    placed: status::layout::Layout,
 }
 
 impl Layout {
     fn new(permits: i64, size: i64, rng: &mut Rng) -> Self {
-        let mut scatter: Vec<i64> = (0..size).collect();
-        for i in (1..scatter.len()).rev() {
-            scatter.swap(i, rng.below(i as u64 + 1) as usize);
-        }
+        let n = permits;
+        let versions = n + n / 10 + (n + 9) / 10 + (n + 8) / 10;
+        let placed = status::layout::Layout::new(0, versions, size, rng);
         Layout {
             permits,
-            size,
-            fill: size * 9 / 10,
-            scatter,
+            size: placed.size,
+            fill: placed.fill,
+            scatter: placed.scatter.clone(),
+            placed,
         }
     }
 
@@ -73,19 +73,17 @@ impl Layout {
 
     /// How many versions: one per permit, two for the re-signed.
     fn versions(&self) -> i64 {
-        let n = self.permits;
-        n + n / 10 + (n + 9) / 10 + (n + 8) / 10
+        self.placed.versions
     }
 
     fn shards(&self) -> i64 {
-        (self.versions() + self.fill - 1) / self.fill
+        self.placed.shards()
     }
 
     /// The entry of version number `k` (0-based, first versions first).
     fn entry(&self, k: i64) -> (i64, i64) {
-        let shard = k / self.fill;
-        let j = (k % self.fill + shard * SHARD_OFFSET) % self.size;
-        (shard, self.scatter[j as usize])
+        let e = self.placed.entry(k);
+        (i64::from(e.shard), i64::from(e.idx))
     }
 
     /// Version number of the first version of permit `g`.
@@ -111,29 +109,17 @@ impl Layout {
 
     /// The packed entries of every shard.
     fn bits(&self) -> Vec<Vec<u8>> {
-        let bytes = usize::try_from(self.size / 4).expect("shard size");
-        let mut shards = vec![vec![0u8; bytes]; usize::try_from(self.shards()).expect("shards")];
-        let mut put = |k: i64, s: EntryStatus| {
-            let (shard, idx) = self.entry(k);
-            let (shard, idx) = (shard as usize, idx as usize);
-            let (byte, shift) = (idx / 4, (idx % 4) * 2);
-            shards[shard][byte] = (shards[shard][byte] & !(3 << shift)) | (s.bits() << shift);
-        };
-        for g in 1..=self.permits {
+        self.placed.pack((1..=self.permits).flat_map(|g| {
             let status = Self::permit_status(g);
             if Self::resigned(g) {
-                put(Self::first(g), EntryStatus::Superseded);
-                put(self.second(g), status);
+                vec![
+                    (Self::first(g), EntryStatus::Superseded),
+                    (self.second(g), status),
+                ]
             } else {
-                put(Self::first(g), status);
+                vec![(Self::first(g), status)]
             }
-        }
-        shards
-    }
-
-    /// Entries taken in shard `shard`.
-    fn used(&self, shard: i64) -> i64 {
-        Ord::min(self.fill, self.versions() - shard * self.fill)
+        }))
     }
 }
 
@@ -194,19 +180,6 @@ impl Sql {
         } else {
             format!("'{day}'")
         }
-    }
-
-    fn placeholders(&self, n: usize) -> String {
-        (1..=n)
-            .map(|i| {
-                if self.pg {
-                    format!("${i}")
-                } else {
-                    "?".to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
@@ -272,34 +245,13 @@ async fn seed(app: &TestApp, layout: &Layout) -> Vec<Vec<u8>> {
         }
     }
     let bits = layout.bits();
-    for (shard, packed) in bits.iter().enumerate() {
-        let shard = shard as i64;
-        let values: Vec<Value> = vec![
-            (layout.size as i32).into(),
-            (layout.used(shard) as i32).into(),
-            packed.clone().into(),
-            (shard as i32).into(),
-        ];
-        let q = if shard == 0 {
-            // Shard 0 exists from the migration (the legacy shard, where the allocator starts).
-            let p = sql.placeholders(4);
-            let p: Vec<&str> = p.split(", ").collect();
-            format!(
-                "UPDATE status_shards SET size = {}, used = {}, bits = {} WHERE id = {}",
-                p[0], p[1], p[2], p[3]
-            )
-        } else {
-            format!(
-                // `changed_at` in microseconds since the epoch: 2026-12-01T00:00:00Z.
-                "INSERT INTO status_shards (size, used, bits, id, sequence, changed_at) \
-                 VALUES ({}, 0, 1796083200000000)",
-                sql.placeholders(4)
-            )
-        };
-        txn.execute_raw(Statement::from_sql_and_values(backend, q, values))
-            .await
-            .expect("shard");
-    }
+    // 2026-12-01T00:00:00Z, sequence 0: as fresh shards are stamped.
+    let stamp = chrono::DateTime::from_timestamp_micros(1_796_083_200_000_000).expect("a time");
+    layout
+        .placed
+        .write(&txn, bits.clone(), 0, stamp)
+        .await
+        .expect("shards");
     // The scatter, as a table for the joins below (dropped at the end of the seed).
     exec("CREATE TABLE bench_scatter (j BIGINT PRIMARY KEY, idx BIGINT NOT NULL)".to_owned()).await;
     for (chunk, idx) in layout.scatter.chunks(10_000).enumerate() {
@@ -339,18 +291,6 @@ async fn seed(app: &TestApp, layout: &Layout) -> Vec<Vec<u8>> {
             .expect("analyze");
     }
     bits
-}
-
-/// A small deterministic generator (xorshift64*), enough to pick entries.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
 }
 
 /// Median and p99 of `samples`, in milliseconds.

@@ -21,14 +21,7 @@ pub fn days_ago(n: i64) -> String {
 
 /// A valid GB 11643 number from 17 digits (the check character appended).
 pub fn id_number(first17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{first17}{check}")
+    api::domain::IdNumber::with_check(first17)
 }
 
 /// `POST path` with a JSON body and a bearer token.

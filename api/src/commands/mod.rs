@@ -8,6 +8,7 @@ pub mod import;
 pub mod keys;
 pub mod operator;
 pub mod policy_report;
+pub mod seed;
 pub mod serve;
 pub mod staff;
 pub mod verify;

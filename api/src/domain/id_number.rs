@@ -26,6 +26,18 @@ impl IdNumber {
     /// verified beyond it; surrounding whitespace is trimmed).
     pub const PATTERN: &'static str = "^[0-9]{17}[0-9Xx]$";
 
+    /// The 18-character number of `first17` (17 ASCII digits) with its check character
+    /// appended: for synthetic residents (`epermit seed`) and tests.
+    pub fn with_check(first17: &str) -> String {
+        let sum: u32 = first17
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(b, w)| u32::from(b.wrapping_sub(b'0')) * w)
+            .sum();
+        let check = char::from(CHECK[(sum % 11) as usize]);
+        format!("{first17}{check}")
+    }
+
     /// Parses an 18-character number (a lower-case `x` is accepted and stored upper-case).
     pub fn parse(text: &str) -> Result<Self, IdNumberError> {
         let upper = text.trim().to_ascii_uppercase();

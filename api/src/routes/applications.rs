@@ -111,8 +111,8 @@ async fn get(
     security(("bearer_jwt" = [])),
     params(ListQuery),
     responses(
-        (status = 200, description = "An officer's district queue (oldest first), or a resident's own applications", body = ApplicationList),
-        (status = 400, description = "`invalid_status`, `invalid_query`"),
+        (status = 200, description = "An officer's district queue (oldest first, at most `limit`), or a resident's own applications", body = ApplicationList),
+        (status = 400, description = "`invalid_status`, `invalid_limit`, `invalid_query`"),
     )
 )]
 #[get("/v1/applications")]
@@ -122,6 +122,7 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> ApiResult<web::Json<ApplicationList>> {
     let status = query.status()?;
+    let limit = query.limit()?;
     let db = state.store.conn();
     let rows = match auth.resident() {
         Ok(resident) => applications::list_by_resident(db, resident)
@@ -131,7 +132,7 @@ async fn list(
             .collect(),
         Err(_) => {
             let officer = auth.officer()?;
-            applications::list(db, status, Some(officer.district.into())).await?
+            applications::list_page(db, status, Some(officer.district.into()), limit).await?
         }
     };
     Ok(web::Json(rows.into()))

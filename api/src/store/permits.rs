@@ -116,6 +116,24 @@ enum PermitSequences {
 /// and get distinct numbers; a rolled-back transaction gives its number back.
 /// Format the permit number from it with `policy::PermitNumber`.
 pub async fn allocate_number<C: ConnectionTrait>(db: &C, district: i32, year: i32) -> Result<i64> {
+    ensure_counter(db, district, year).await?;
+    let update = Query::update()
+        .table(PermitSequences::Table)
+        .value(
+            PermitSequences::Next,
+            Expr::col(PermitSequences::Next).add(1),
+        )
+        .and_where(Expr::col(PermitSequences::District).eq(district))
+        .and_where(Expr::col(PermitSequences::Year).eq(year))
+        .returning_col(PermitSequences::Next)
+        .to_owned();
+    let row = found(db.query_one(&update).await?, "permit sequence")?;
+    let next: i64 = row.try_get("", "next")?;
+    Ok(next - 1)
+}
+
+/// Creates the counter of `district` in `year` (at 1) unless it exists.
+pub async fn ensure_counter<C: ConnectionTrait>(db: &C, district: i32, year: i32) -> Result<()> {
     let insert = Query::insert()
         .into_table(PermitSequences::Table)
         .columns([
@@ -132,19 +150,7 @@ pub async fn allocate_number<C: ConnectionTrait>(db: &C, district: i32, year: i3
         )
         .to_owned();
     db.execute(&insert).await?;
-    let update = Query::update()
-        .table(PermitSequences::Table)
-        .value(
-            PermitSequences::Next,
-            Expr::col(PermitSequences::Next).add(1),
-        )
-        .and_where(Expr::col(PermitSequences::District).eq(district))
-        .and_where(Expr::col(PermitSequences::Year).eq(year))
-        .returning_col(PermitSequences::Next)
-        .to_owned();
-    let row = found(db.query_one(&update).await?, "permit sequence")?;
-    let next: i64 = row.try_get("", "next")?;
-    Ok(next - 1)
+    Ok(())
 }
 
 /// A permit to store.

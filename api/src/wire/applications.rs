@@ -291,13 +291,20 @@ impl From<Vec<applications::Model>> for ApplicationList {
     }
 }
 
-/// `?status=submitted|approved|rejected`.
+/// `?status=submitted|approved|rejected&limit=100`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `submitted`, `approved` or `rejected`.
     #[param(schema_with = super::schema::application_status)]
     pub status: Option<String>,
+    /// An officer's queue: at most this many, oldest first (1–500, default 100). A city's queue
+    /// is worked from its oldest end; an unbounded answer grew with the city (issue 14 item 5).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
 }
+
+/// The officer queue's page size when `limit` is not given.
+pub const QUEUE_LIMIT: u64 = 100;
 
 impl ListQuery {
     /// The status filter, if any.
@@ -312,6 +319,20 @@ impl ListQuery {
                 "status",
                 "status is submitted, approved or rejected",
             )),
+        }
+    }
+
+    /// The page size of an officer's queue.
+    pub fn limit(&self) -> ApiResult<u64> {
+        let limit = self.limit.unwrap_or(QUEUE_LIMIT);
+        if (1..=500).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::invalid(
+                "invalid_limit",
+                "limit",
+                "between 1 and 500",
+            ))
         }
     }
 }

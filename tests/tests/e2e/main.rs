@@ -30,3 +30,5 @@ mod sealed;
 mod shared_store_outage;
 mod sms;
 mod sqlite_wal;
+// issue 14 item 5: a city's worth of data
+mod seed;

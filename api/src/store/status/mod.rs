@@ -11,6 +11,7 @@
 //! - Shard 0 is the legacy shard (index = permit id, URI `<public url>/sl`), carried over from the
 //!   single status list of the first release.
 
+pub mod layout;
 pub mod shards;
 pub mod versions;
 
