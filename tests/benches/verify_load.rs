@@ -10,6 +10,8 @@
 //!
 //! Knobs (environment): `WRK_THREADS` (default 1), `WRK_CONNECTIONS` (16), `WRK_DURATION` in
 //! seconds (15), `ROUNDS` (2: each round measures both, in alternating order),
+//! `OPEN_LOOP_SECS` (0; when set, `oha` then sends to each server at half of the service's peak
+//! rate for that long, open-loop with latency correction, for the p99 at half the peak rate),
 //! `EPERMIT_VERIFY_RECHECK_MS` (the service's setting, default 1000; 0 reads the list sequences
 //! on every request). The service runs on
 //! SQLite + the in-process store unless `EPERMIT_TEST_DATABASE_URL` / `EPERMIT_TEST_REDIS_URL`
@@ -24,6 +26,7 @@ use crypto::signer::KeyFileSigner;
 use crypto::trust_list::TrustList;
 use crypto::verify::VerifyOptions;
 use epermit_tests::fixtures::{issued_permit, post, presentation};
+use epermit_tests::side_by_side;
 use epermit_tests::wrk::{self, Run};
 use epermit_tests::{TestApp, spawn_app_with};
 use serde::Deserialize;
@@ -34,6 +37,41 @@ fn knob(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Sends to `url` at a constant `rate` (requests per second) for `seconds` with `oha`: an
+/// open-loop load, each request's latency counted from when it was due to be sent (so a stall
+/// of the server shows in the p99 instead of slowing the load down).
+fn oha(url: &str, body: &Value, token: Option<&str>, rate: f64, seconds: u64) -> Run {
+    let mut command = Command::new("oha");
+    command
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "--latency-correction",
+            "-w",
+        ])
+        .arg(format!("--worker-threads={}", knob("WRK_THREADS", 1)))
+        .arg(format!("-c{}", knob("WRK_CONNECTIONS", 16)))
+        .arg(format!("-z{seconds}s"))
+        .arg(format!("-q{rate:.0}"))
+        .args(["-m", "POST", "-H", "Content-Type: application/json"])
+        .arg("-d")
+        .arg(body.to_string());
+    if let Some(t) = token {
+        command.arg("-H").arg(format!("Authorization: Bearer {t}"));
+    }
+    let output = command.arg(url).output().unwrap_or_else(|e| {
+        panic!("cannot run oha ({e}): install it with `cargo install oha --locked --no-default-features --features native-tls`")
+    });
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "oha failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    side_by_side::parse_oha(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
 }
 
 /// Runs wrk against `url` with the JSON body and optional bearer token.
@@ -209,6 +247,46 @@ async fn run() {
         "ratio service/bare: throughput {:.2}×, p99 {:.2}×",
         service.requests_per_sec / bare.requests_per_sec,
         service.p99_ms / bare.p99_ms
+    );
+    let open_loop = knob("OPEN_LOOP_SECS", 0);
+    let mut half = (0.0, f64::NAN, f64::NAN);
+    if open_loop > 0 {
+        let body = json!({ "qr": presentation(&app, &holder, &device).await });
+        let rate = (service.requests_per_sec / 2.0).max(1.0);
+        let mut at_half = Vec::new();
+        for (url, token) in [
+            (service_url.clone(), Some(verifier.clone())),
+            (bare_url, None),
+        ] {
+            let body = body.clone();
+            let run = actix_web::rt::task::spawn_blocking(move || {
+                oha(&url, &body, token.as_deref(), rate, open_loop)
+            })
+            .await
+            .expect("oha thread");
+            at_half.push(run);
+        }
+        half = (rate, at_half[0].p99_ms, at_half[1].p99_ms);
+        println!(
+            "open loop at {rate:.0} req/s (half the service's peak) for {open_loop} s: \
+             service p99 {:.2} ms ({:.0} req/s done), bare p99 {:.2} ms ({:.0} req/s done)",
+            at_half[0].p99_ms,
+            at_half[0].requests_per_sec,
+            at_half[1].p99_ms,
+            at_half[1].requests_per_sec
+        );
+    }
+    // One line for scripts/bench.sh to read.
+    println!(
+        "SIDE-BY-SIDE verify backend={} service_rps={:.0} bare_rps={:.0} ratio={:.3} \
+         half_rate={:.0} service_p99_at_half_ms={:.2} bare_p99_at_half_ms={:.2}",
+        app.backend(),
+        service.requests_per_sec,
+        bare.requests_per_sec,
+        service.requests_per_sec / bare.requests_per_sec,
+        half.0,
+        half.1,
+        half.2
     );
     bare_handle.stop(true).await;
 }

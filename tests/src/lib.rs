@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 pub mod browser;
 pub mod cut_link;
 pub mod fixtures;
+pub mod side_by_side;
 pub mod sms_gateway;
 pub mod wrk;
 
@@ -77,7 +78,7 @@ pub fn dump_database(url: &str, data_dir: &std::path::Path) -> Vec<u8> {
 }
 
 /// The database URL of `name` on the server of `admin_url`.
-fn with_database(admin_url: &str, name: &str) -> String {
+pub fn with_database(admin_url: &str, name: &str) -> String {
     let (base, query) = admin_url
         .split_once('?')
         .map_or((admin_url, None), |(b, q)| (b, Some(q)));

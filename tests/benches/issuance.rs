@@ -1,0 +1,228 @@
+//! End-to-end issuance throughput (issue 14, item 6): approvals per second through the HTTP API
+//! — `ISSUANCE_CLIENTS` officers approving prepared applications at once, each officer in its
+//! own district (round robin over the nine), as a city's bureaus do — against `pgbench -N`
+//! (simple updates) with the same number of clients on the same PostgreSQL, in its own
+//! throwaway database, run just before and just after the approvals (the mean is the baseline).
+//!
+//! ```text
+//! EPERMIT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+//! EPERMIT_TEST_REDIS_URL=redis://127.0.0.1:6379 \
+//!     cargo bench -p epermit-tests --bench issuance
+//! ```
+//!
+//! Knobs (environment): `ISSUANCE_CLIENTS` (8), `ISSUANCE_APPLICATIONS` (400, prepared through
+//! the API: OTP log-in, registration import, counter assignment, application),
+//! `PGBENCH_SECS` (10). Needs PostgreSQL: refuses to run on SQLite.
+
+use std::process::Command;
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate};
+use epermit_tests::fixtures::{apply, assign_at_counter, id_number, post};
+use epermit_tests::{TestApp, side_by_side, spawn_app_with, with_database};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// An officer and the applications prepared for it to approve.
+struct Desk {
+    token: String,
+    applications: Vec<i64>,
+}
+
+/// The `n`th resident's phone and ID number, registered 400 days ago in `district`.
+fn resident(n: u64, district: u32) -> (String, String) {
+    let born = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + Duration::days(i64::try_from(n / 1000).unwrap_or(0));
+    let id = id_number(&format!(
+        "{district}{}{:03}",
+        born.format("%Y%m%d"),
+        n % 1000
+    ));
+    (format!("139{n:08}"), id)
+}
+
+/// Prepares `count` submitted applications spread over `clients` officers: the registrations
+/// imported in one file, then (one task per officer, at once) each resident logs in, is
+/// assigned its ID number at the counter and applies.
+async fn prepare(app: &TestApp, clients: u64, count: u64) -> Vec<Desk> {
+    let districts = policy::District::ALL;
+    let district_of = |i: u64| districts[(i % districts.len() as u64) as usize].code();
+    let mut desks = Vec::new();
+    for i in 0..clients {
+        let token = app
+            .staff_token(
+                &format!("bench-officer-{i}"),
+                "officer",
+                Some(&district_of(i).to_string()),
+                None,
+            )
+            .await;
+        desks.push(Desk {
+            token,
+            applications: Vec::new(),
+        });
+    }
+    let mut csv = "id_number,name,district,address,start,end\n".to_owned();
+    let start = (policy::calendar::today() - Duration::days(400)).to_string();
+    for n in 0..count {
+        let district = district_of(n % clients);
+        let (_, id) = resident(n, district);
+        csv.push_str(&format!(
+            "{id},张小明,{district},城北街道丽泽社区,{start},\n"
+        ));
+    }
+    let file = app.data_dir.path().join("bench-registrations.csv");
+    std::fs::write(&file, csv).expect("write the registrations");
+    let imported = api::commands::import::import_file(&app.state.store, &file)
+        .await
+        .expect("import the registrations");
+    assert_eq!(imported.imported, count, "every registration imported");
+    let prepared = futures_util::future::join_all(desks.iter().enumerate().map(|(i, desk)| {
+        let i = i as u64;
+        async move {
+            let mut ids = Vec::new();
+            for n in (i..count).step_by(clients as usize) {
+                let (phone, id) = resident(n, district_of(i));
+                let token = app.resident_token(&phone).await;
+                let r = assign_at_counter(app, &desk.token, &token, "张小明", &id).await;
+                assert_eq!(r.status(), 200, "assign: {}", r.text().await.unwrap());
+                let r = apply(app, &token).await;
+                assert_eq!(r.status(), 201, "apply: {}", r.text().await.unwrap());
+                let application: Value = r.json().await.expect("application");
+                ids.push(application["id"].as_i64().expect("an id"));
+            }
+            ids
+        }
+    }))
+    .await;
+    for (desk, ids) in desks.iter_mut().zip(prepared) {
+        desk.applications = ids;
+    }
+    desks
+}
+
+/// `pgbench -N` TPS with `clients` clients for `seconds` on the database at `url`.
+fn pgbench(url: &str, clients: u64, seconds: u64) -> f64 {
+    let output = Command::new("pgbench")
+        .args(["-N", "-n"])
+        .arg(format!("-c{clients}"))
+        .arg(format!("-j{}", clients.min(2)))
+        .arg(format!("-T{seconds}"))
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run pgbench ({e}): install it with `apt-get install -y postgresql-contrib`"
+            )
+        });
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "pgbench failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    side_by_side::parse_pgbench(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+}
+
+fn main() {
+    let system = actix_web::rt::System::new();
+    system.block_on(run());
+}
+
+async fn run() {
+    let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") else {
+        eprintln!("issuance: set EPERMIT_TEST_DATABASE_URL (the bench measures PostgreSQL)");
+        std::process::exit(2);
+    };
+    let clients = knob("ISSUANCE_CLIENTS", 8).max(1);
+    let count = knob("ISSUANCE_APPLICATIONS", 400).max(clients);
+    let seconds = knob("PGBENCH_SECS", 10).max(1);
+    let many = "1000000000";
+    let app = spawn_app_with(&[
+        ("EPERMIT_RATE_LIMITS__OTP__PER_IP", many),
+        ("EPERMIT_RATE_LIMITS__OTP__PER_ACCOUNT", many),
+        ("EPERMIT_RATE_LIMITS__LOGIN__PER_IP", many),
+        ("EPERMIT_RATE_LIMITS__LOGIN__PER_ACCOUNT", many),
+    ])
+    .await;
+    let at = Instant::now();
+    let desks = prepare(&app, clients, count).await;
+    println!(
+        "prepared {count} applications for {clients} officers in {:.1} s",
+        at.elapsed().as_secs_f64()
+    );
+
+    let name = format!("epermit_bench_pgbench_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("PostgreSQL admin connection");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create the pgbench database");
+    let url = with_database(&admin_url, &name);
+    let init = Command::new("pgbench")
+        .args(["-i", "-q", "-s", "1"])
+        .arg(&url)
+        .output()
+        .expect("pgbench -i");
+    assert!(
+        init.status.success(),
+        "pgbench -i: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let before = {
+        let url = url.clone();
+        actix_web::rt::task::spawn_blocking(move || pgbench(&url, clients, seconds))
+            .await
+            .expect("pgbench thread")
+    };
+
+    let at = Instant::now();
+    let issued = futures_util::future::join_all(desks.iter().map(|desk| async {
+        for id in &desk.applications {
+            let r = post(
+                &app,
+                &desk.token,
+                &format!("/v1/applications/{id}/approve"),
+                json!({}),
+            )
+            .await;
+            assert_eq!(r.status(), 201, "approve: {}", r.text().await.unwrap());
+        }
+        desk.applications.len()
+    }))
+    .await
+    .into_iter()
+    .sum::<usize>();
+    let elapsed = at.elapsed().as_secs_f64();
+    let approvals = issued as f64 / elapsed;
+
+    let after = {
+        let url = url.clone();
+        actix_web::rt::task::spawn_blocking(move || pgbench(&url, clients, seconds))
+            .await
+            .expect("pgbench thread")
+    };
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .expect("drop the pgbench database");
+    let tps = (before + after) / 2.0;
+    println!(
+        "{issued} approvals by {clients} officers in {elapsed:.2} s: {approvals:.1} approvals/s; \
+         pgbench -N with {clients} clients: {before:.1} TPS before, {after:.1} after"
+    );
+    println!(
+        "SIDE-BY-SIDE issuance clients={clients} approvals={issued} approvals_per_sec={approvals:.2} \
+         pgbench_tps={tps:.2} ratio={:.3}",
+        approvals / tps
+    );
+}
