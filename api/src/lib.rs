@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod first_start;
 pub mod idempotency;
 pub mod issuance;
 pub mod keys;

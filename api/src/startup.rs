@@ -37,6 +37,9 @@ pub enum StartError {
     /// The data key could not be read, generated or used to seal older rows.
     #[error("data key: {0}")]
     Sealing(#[from] crate::sealing::SealError),
+    /// Another instance's first start could not be waited for.
+    #[error("first start: {0}")]
+    FirstStart(#[from] crate::first_start::FirstStartError),
     /// The JWT key is unusable.
     #[error("token keys: {0}")]
     Token(#[from] crate::auth::jwt::TokenError),
@@ -324,12 +327,15 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         }
         None => Arc::new(MemoryState::default()),
     };
+    // Keys are made on the first start: one instance at a time (see crate::first_start).
+    let first_start = crate::first_start::FirstStart::begin(&settings.data_dir, &store).await?;
     // The audit key first: opening the key ring may write audit entries (keys generated on
     // first start), and every entry is keyed with it.
     let audit_key = crate::audit::AuditKey::open(&settings.data_dir, &store).await?;
     let keys = KeyRing::open(&settings.data_dir, &store).await?;
     let audit_export = crate::audit::Exporter::from_settings(&settings.audit);
     let sealer = crate::sealing::open(&settings.data_dir, &store).await?;
+    first_start.end().await?;
     let store = store.with_sealer(Arc::new(sealer));
     let jwt = JwtKeys::new(keys.jwt())?;
     let pepper = derive_pepper(&keys)?;

@@ -35,17 +35,23 @@ PORT_A="$PORT" PORT_B="$(free_port)" PROXY_PAIR="$(free_port)" PROXY_ONE="$(free
 A="http://127.0.0.1:$PORT_A" B="http://127.0.0.1:$PORT_B"
 PIDS=()
 on_exit 'for p in "${PIDS[@]}"; do kill $p; done; for p in "${PIDS[@]}"; do wait $p; done'
-# Starts A, then B (A creates the keys on a fresh database; B adopts them), with the verify
+# Starts A and B at the same moment (on a fresh database both find no tables and no keys: the
+# first start's locks make one wait for the other, then adopt its keys), with the verify
 # per-IP limit $1.
 start_pair() {
   export EPERMIT_RATE_LIMITS__VERIFY__PER_IP="$1"
   local name port
   for name in a b; do
     port=$PORT_A; [ $name = b ] && port=$PORT_B
-    EPERMIT_BIND="127.0.0.1:$port" FAULT_BASE="http://127.0.0.1:$port" \
-      SERVICE_LOG="$WORK/instance-$name.log" start_service
-    PIDS+=("$SERVICE_PID"); SERVICE_PID=""
+    EPERMIT_BIND="127.0.0.1:$port" SERVICE_LOG="$WORK/instance-$name.log" launch_service
+    PIDS+=("$SERVICE_PID")
   done
+  for name in a b; do
+    port=$PORT_A; [ $name = b ] && port=$PORT_B
+    SERVICE_PID=${PIDS[0]}; [ $name = b ] && SERVICE_PID=${PIDS[1]}
+    FAULT_BASE="http://127.0.0.1:$port" SERVICE_LOG="$WORK/instance-$name.log" await_service
+  done
+  SERVICE_PID=""
 }
 stop_pair() {
   local p

@@ -45,10 +45,14 @@ mkdir -p "$EPERMIT_DATA_DIR"
 SERVICE_PID=""
 # Starts `epermit serve` in the background (log appended to $SERVICE_LOG, default
 # $WORK/service.log) and waits for /healthz.
-start_service() {
-  local log="${SERVICE_LOG:-$WORK/service.log}"
-  "$EPERMIT_BIN" serve >>"$log" 2>&1 &
+# Starts the service in the background (SERVICE_PID), without waiting for it.
+launch_service() {
+  "$EPERMIT_BIN" serve >>"${SERVICE_LOG:-$WORK/service.log}" 2>&1 &
   SERVICE_PID=$!
+}
+# Waits until the service of SERVICE_PID answers at FAULT_BASE (its log: SERVICE_LOG).
+await_service() {
+  local log="${SERVICE_LOG:-$WORK/service.log}"
   local t0; t0=$(date +%s.%N)
   for _ in $(seq 600); do
     if curl -sf -o /dev/null "$FAULT_BASE/healthz"; then
@@ -59,6 +63,10 @@ start_service() {
     sleep 0.1
   done
   say "FAIL: the service did not answer within 60 s"; exit 1
+}
+start_service() {
+  launch_service
+  await_service
 }
 stop_service() {
   [ -n "$SERVICE_PID" ] || return 0

@@ -35,7 +35,7 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the internal `/metrics` listener, when one runs
     /// (production mode, or `EPERMIT_METRICS_BIND`).
     pub metrics_address: Option<String>,
-    pg: Option<(String, String)>,
+    pg: TestDatabase,
 }
 
 /// Every byte at rest of the database at `url`: for `postgres://…`, the output of `pg_dump` (from
@@ -200,7 +200,22 @@ fn via(url: &str, addr: std::net::SocketAddr) -> String {
     format!("{scheme}://{user}{addr}{tail}")
 }
 
-async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketAddr>) -> TestApp {
+/// What a test service starts on: its settings, a fresh data directory and, when
+/// `EPERMIT_TEST_DATABASE_URL` is set, a fresh PostgreSQL database (dropped with this).
+pub struct Fresh {
+    /// The settings of the test's environment plus the test's own.
+    pub settings: Settings,
+    /// The data directory the settings name; removed when dropped.
+    pub data_dir: tempfile::TempDir,
+    database: TestDatabase,
+}
+
+/// The fresh PostgreSQL database of a test (admin URL, name), dropped with this.
+struct TestDatabase(Option<(String, String)>);
+
+/// Fresh settings as [`spawn_app_with`] starts on, without starting anything: for tests that
+/// build the service themselves. `database_via` routes the database through another address.
+pub async fn fresh(settings: &[(&str, &str)], database_via: Option<std::net::SocketAddr>) -> Fresh {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut env = vec![
         ("EPERMIT_BIND".to_owned(), "127.0.0.1:0".to_owned()),
@@ -241,6 +256,19 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let settings = Settings::load_from(None, env).expect("test settings");
+    Fresh {
+        settings,
+        data_dir,
+        database: TestDatabase(pg),
+    }
+}
+
+async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketAddr>) -> TestApp {
+    let Fresh {
+        settings,
+        data_dir,
+        database,
+    } = fresh(settings, database_via).await;
     let app = Application::build(settings)
         .await
         .expect("the service starts");
@@ -262,7 +290,7 @@ async fn spawn(settings: &[(&str, &str)], database_via: Option<std::net::SocketA
         server,
         serving,
         metrics_address,
-        pg,
+        pg: database,
     }
 }
 
@@ -274,7 +302,7 @@ impl TestApp {
 
     /// Which backends this app runs on, for messages: `sqlite+memory` or `postgres+redis`.
     pub fn backend(&self) -> &'static str {
-        if self.pg.is_some() {
+        if self.pg.0.is_some() {
             "postgres"
         } else {
             "sqlite"
@@ -445,9 +473,9 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
+impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin_url, name)) = self.pg.take() {
+        if let Some((admin_url, name)) = self.0.take() {
             // Best effort: drop the test database from a separate thread with its own runtime.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()

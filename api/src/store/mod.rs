@@ -34,6 +34,7 @@ pub mod guard;
 pub mod idempotency;
 pub mod lists;
 pub mod permits;
+pub mod process_lock;
 pub mod refresh_tokens;
 pub mod residences;
 pub mod residents;
@@ -69,6 +70,9 @@ pub enum StoreError {
     /// The SQLite data directory could not be created.
     #[error("cannot create the data directory")]
     DataDir(#[source] std::io::Error),
+    /// The SQLite file's migration lock (`<file>.migrations.lock`) could not be taken.
+    #[error("cannot lock the database file for its migrations")]
+    MigrationLock(#[source] std::io::Error),
     /// A value read back from the database does not fit its type (a corrupted row).
     #[error("corrupt row in {table}: {problem}")]
     Corrupt {
@@ -237,7 +241,20 @@ impl Store {
             options.max_connections(16);
         }
         let db = Database::connect(options).await?;
+        // One process at a time (see process_lock): instances started together on fresh data
+        // would otherwise both create the tables. A SQLite file is locked beside itself.
+        let file_lock = match sqlite_file(url) {
+            Some(path) => Some(
+                process_lock::file(Path::new(&format!("{path}.migrations.lock")), "migrations")
+                    .await
+                    .map_err(StoreError::MigrationLock)?,
+            ),
+            None => None,
+        };
+        let lock = process_lock::database(&db, process_lock::MIGRATIONS, "migrations").await?;
         Migrator::up(&db, None).await?;
+        lock.release().await?;
+        drop(file_lock);
         Ok(Store {
             db: guard::GuardedDb::new(db),
             sealer: None,

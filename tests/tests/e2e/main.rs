@@ -30,5 +30,7 @@ mod sealed;
 mod shared_store_outage;
 mod sms;
 mod sqlite_wal;
+// issue 14 item 4: instances starting together
+mod first_start;
 // issue 14 item 5: a city's worth of data
 mod seed;
