@@ -209,12 +209,7 @@ impl Machine {
                 },
             ) => {
                 match outcome {
-                    Outcome::Success => {
-                        self.state = State::Closed {
-                            failures: 0,
-                            confirming: false,
-                        }
-                    }
+                    Outcome::Success => self.close(),
                     Outcome::Failure | Outcome::Timeout => {
                         self.open(now, self.policy.first_backoff)
                     }
@@ -223,12 +218,7 @@ impl Machine {
             }
             (Admission::Probe, State::HalfOpen { backoff }) => {
                 match outcome {
-                    Outcome::Success => {
-                        self.state = State::Closed {
-                            failures: 0,
-                            confirming: false,
-                        }
-                    }
+                    Outcome::Success => self.close(),
                     Outcome::Failure | Outcome::Timeout => {
                         let next = backoff
                             .checked_mul(2)
@@ -241,6 +231,13 @@ impl Machine {
             }
             _ => false,
         }
+    }
+
+    fn close(&mut self) {
+        self.state = State::Closed {
+            failures: 0,
+            confirming: false,
+        };
     }
 
     fn open(&mut self, now: Instant, backoff: Duration) {

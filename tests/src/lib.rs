@@ -154,22 +154,24 @@ pub async fn spawn_app_behind_redis_link(
     Some((spawn(&all, None).await, link))
 }
 
-/// The value of the metric line `name` (`epermit_…{label="…"}`) at `GET /metrics`; 0 when absent.
-pub async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+/// The text of `GET /metrics`.
+pub async fn metrics_text(app: &TestApp) -> String {
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    r.text().await.unwrap()
+}
+
+/// The value of the metric line `name` (`epermit_…{label="…"}`) in `text`; 0 when absent.
+pub fn metric_value(text: &str, name: &str) -> f64 {
     text.lines()
         .filter_map(|line| line.strip_prefix(name))
         .find_map(|rest| rest.strip_prefix(' '))
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(0.0)
+}
+
+/// The value of the metric `name` at `GET /metrics`; 0 when absent.
+pub async fn metric(app: &TestApp, name: &str) -> f64 {
+    metric_value(&metrics_text(app).await, name)
 }
 
 /// The `host:port` of a `postgres://user@host:port/db` URL (port 5432 when absent).

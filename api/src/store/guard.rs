@@ -3,8 +3,8 @@
 //!
 //! Without it, a request made while PostgreSQL is down waits the whole acquire timeout
 //! (`database_timeout_ms`, 5 s) for a connection before its 503: the pool retries refused
-//! connections until then. With it, every statement sent outside a transaction ([`Store::conn`])
-//! and every [`Store::begin`] and [`Store::ping`] asks the breaker first. What it records:
+//! connections until then. With it, every statement sent outside a transaction ([`Store::conn`](super::Store::conn))
+//! and every [`Store::begin`](super::Store::begin) and [`Store::ping`](super::Store::ping) asks the breaker first. What it records:
 //!
 //! - a **connection error** — the connection lost or refused, TLS or protocol failures, the
 //!   server shutting down or starting (SQLSTATE class 08, 57P01–57P03) — is a failure; no
@@ -39,7 +39,7 @@ use sea_orm::{
 
 use crate::breaker::{Admission, Breaker, BreakerPolicy, Outcome, Phase, ProbeFn};
 
-/// The pool, and the breaker in front of it once [`GuardedDb::guard`] installed one.
+/// The pool, and the breaker in front of it once one is installed ([`super::Store::with_breaker`]).
 #[derive(Clone)]
 pub struct GuardedDb {
     db: DatabaseConnection,
@@ -56,7 +56,7 @@ impl std::fmt::Debug for GuardedDb {
     }
 }
 
-/// How [`GuardedDb::guard`] sets the breaker up (`[database_breaker]`).
+/// How the breaker is set up ([`super::Store::with_breaker`], `[database_breaker]`).
 pub struct Guard {
     /// When it opens and for how long.
     pub policy: BreakerPolicy,

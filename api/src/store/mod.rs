@@ -18,7 +18,7 @@
 //!
 //! Inside a transaction, pass the transaction to *every* call: on the in-memory SQLite database
 //! the pool has one connection, so a read through [`Store::conn`] while a transaction is open
-//! waits for that transaction to end. Write functions take any [`ConnectionTrait`](sea_orm::ConnectionTrait) so they can be
+//! waits for that transaction to end. Write functions take any [`ConnectionTrait`] so they can be
 //! composed; [`audit::append`] insists on a [`DatabaseTransaction`].
 //!
 //! A unique-constraint violation surfaces as [`StoreError::Conflict`] (HTTP 409). On PostgreSQL

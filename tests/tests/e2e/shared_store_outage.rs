@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use epermit_tests::cut_link::CutLink;
 use epermit_tests::fixtures::{credential, issued_permit};
-use epermit_tests::{TestApp, spawn_app_behind_redis_link};
+use epermit_tests::{
+    TestApp, metric_value as metric, metrics_text as metrics, spawn_app_behind_redis_link,
+};
 use serde_json::{Value, json};
 
 /// Verifications measured with Redis up, and again with it down.
@@ -112,25 +114,6 @@ async fn ready(app: &TestApp) -> Duration {
         assert!(Instant::now() < deadline, "not ready within 10 s: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// The whole story for one fault; prints the figures measured.

@@ -85,15 +85,7 @@ async fn a_gateway_that_keeps_failing_is_503_sms_unavailable_leaves_no_usable_co
     let code = gateway.last_code_for(PHONE).unwrap();
     assert_eq!(app.log_in(PHONE, &code).await.status(), 200);
     // The outage shows on a dashboard: one code failed, one was sent.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = epermit_tests::metrics_text(&app).await;
     for line in [
         "epermit_login_codes_total{outcome=\"failed\"} 1",
         "epermit_login_codes_total{outcome=\"sent\"} 1",
