@@ -470,7 +470,6 @@ async fn max_or_count<C: ConnectionTrait>(
     })
 }
 
-
 /// Takes `count` numbers of `district` in `year` from the counter, atomically (the row stays
 /// locked until the seed commits): returns the first.
 async fn reserve_numbers<C: ConnectionTrait>(
