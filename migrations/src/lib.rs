@@ -20,6 +20,8 @@ mod m20261202_000003_endorsement_once_a_day;
 mod m20261202_000004_sealed_at_rest;
 // issue 14: idempotency records
 mod m20261215_000001_idempotency_records;
+// issue 14: the review queue read in index order
+mod m20261216_000001_review_queue_order;
 
 /// The ordered list of the service's migrations; `Migrator::up(db, None)` brings a database to
 /// the current schema, `Migrator::down(db, None)` removes it again.
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_sealed_at_rest::Migration),
             // issue 14: idempotency records
             Box::new(m20261215_000001_idempotency_records::Migration),
+            // issue 14: the review queue read in index order
+            Box::new(m20261216_000001_review_queue_order::Migration),
         ]
     }
 }

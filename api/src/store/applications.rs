@@ -149,7 +149,7 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// [`list`], at most `limit` rows: the oldest of the queue (issue 14 item 5: a district's queue
-/// at a million permits is read a page at a time, by `idx_applications_status_district`).
+/// at a million permits is read a page at a time, by `idx_applications_queue`, in id order).
 pub async fn list_page<C: ConnectionTrait>(
     db: &C,
     status: Option<Status>,
