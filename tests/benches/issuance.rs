@@ -150,6 +150,7 @@ async fn run() {
         ("EPERMIT_RATE_LIMITS__OTP__PER_ACCOUNT", many),
         ("EPERMIT_RATE_LIMITS__LOGIN__PER_IP", many),
         ("EPERMIT_RATE_LIMITS__LOGIN__PER_ACCOUNT", many),
+        ("EPERMIT_OTP__DAILY_PER_CLIENT", many),
     ])
     .await;
     let at = Instant::now();

@@ -5,10 +5,10 @@
 //! failing on a table that already exists) and both create the first keys. Two kinds of lock
 //! make the second wait until the first is done, and then find the work done:
 //!
-//! - [`database`]: on PostgreSQL, `pg_advisory_lock(key)` held on a connection taken out of the
+//! - [`database()`]: on PostgreSQL, `pg_advisory_lock(key)` held on a connection taken out of the
 //!   pool for good: the connection is closed, never returned, when the lock is released or the
 //!   holder dropped, so the lock ends with it (and with the process, if it dies holding it);
-//! - [`file`]: an exclusive lock (`flock`) on a file, for processes sharing a directory (a
+//! - [`file()`]: an exclusive lock (`flock`) on a file, for processes sharing a directory (a
 //!   SQLite database, the key files); it too ends with its process.
 
 use std::fs::File;
