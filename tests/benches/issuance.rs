@@ -19,8 +19,7 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
 use epermit_tests::fixtures::{apply, assign_at_counter, id_number, post};
-use epermit_tests::{TestApp, side_by_side, spawn_app_with, with_database};
-use sea_orm::{ConnectionTrait, Database};
+use epermit_tests::{TestApp, TestDatabase, side_by_side, spawn_app_with};
 use serde_json::{Value, json};
 
 fn knob(name: &str, default: u64) -> u64 {
@@ -160,15 +159,9 @@ async fn run() {
         at.elapsed().as_secs_f64()
     );
 
-    let name = format!("epermit_bench_pgbench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("PostgreSQL admin connection");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create the pgbench database");
-    let url = with_database(&admin_url, &name);
+    // Dropped at the end of the run.
+    let pgbench_database = TestDatabase::create(&admin_url, "epermit_bench_pgbench").await;
+    let url = pgbench_database.url();
     let init = Command::new("pgbench")
         .args(["-i", "-q", "-s", "1"])
         .arg(&url)
@@ -212,10 +205,7 @@ async fn run() {
             .await
             .expect("pgbench thread")
     };
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .expect("drop the pgbench database");
+    drop(pgbench_database);
     let tps = (before + after) / 2.0;
     println!(
         "{issued} approvals by {clients} officers in {elapsed:.2} s: {approvals:.1} approvals/s; \

@@ -212,8 +212,31 @@ pub struct Fresh {
     database: TestDatabase,
 }
 
-/// The fresh PostgreSQL database of a test (admin URL, name), dropped with this.
-struct TestDatabase(Option<(String, String)>);
+/// A fresh PostgreSQL database of a test or bench (admin URL, name), dropped with this.
+pub struct TestDatabase(Option<(String, String)>);
+
+impl TestDatabase {
+    /// Creates `<prefix>_<uuid>` on the server of `admin_url`.
+    pub async fn create(admin_url: &str, prefix: &str) -> TestDatabase {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(admin_url)
+            .await
+            .expect("PostgreSQL admin connection");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create a test database");
+        TestDatabase(Some((admin_url.to_owned(), name)))
+    }
+
+    /// Its URL (empty once dropped).
+    pub fn url(&self) -> String {
+        self.0
+            .as_ref()
+            .map(|(admin_url, name)| with_database(admin_url, name))
+            .unwrap_or_default()
+    }
+}
 
 /// Fresh settings as [`spawn_app_with`] starts on, without starting anything: for tests that
 /// build the service themselves. `database_via` routes the database through another address.
@@ -232,20 +255,12 @@ pub async fn fresh(settings: &[(&str, &str)], database_via: Option<std::net::Soc
         // Tests ask for codes in quick succession; those of the cool-down set it themselves.
         ("EPERMIT_OTP__COOL_DOWN_SECS".to_owned(), "0".to_owned()),
     ];
-    let mut pg = None;
+    let mut database = TestDatabase(None);
     if let Ok(admin_url) = std::env::var("EPERMIT_TEST_DATABASE_URL") {
-        let name = format!("epermit_e2e_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("PostgreSQL admin connection");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
-        let url = with_database(&admin_url, &name);
+        database = TestDatabase::create(&admin_url, "epermit_e2e").await;
+        let url = database.url();
         let url = database_via.map_or(url.clone(), |addr| via(&url, addr));
         env.push(("DATABASE_URL".to_owned(), url));
-        pg = Some((admin_url, name));
     }
     if let Ok(url) = std::env::var("EPERMIT_TEST_REDIS_URL")
         && !settings.iter().any(|(k, _)| *k == "REDIS_URL")
@@ -261,7 +276,7 @@ pub async fn fresh(settings: &[(&str, &str)], database_via: Option<std::net::Soc
     Fresh {
         settings,
         data_dir,
-        database: TestDatabase(pg),
+        database,
     }
 }
 
