@@ -162,9 +162,17 @@ impl RedisState {
     }
 
     fn open(url: &str, prefix: &str, config: ConnectionManagerConfig) -> Result<RedisState> {
-        let client = redis::Client::open(url).map_err(|e| {
+        use redis::IntoConnectionInfo;
+        let invalid = |e: redis::RedisError| {
             SharedStateError::Unavailable(format!("invalid Redis URL ({:?})", e.kind()))
-        })?;
+        };
+        // TCP_NODELAY: a command written in two segments must not wait for a delayed ACK
+        // (40 ms on Linux); the crate leaves Nagle on by default.
+        let info = url
+            .into_connection_info()
+            .map_err(invalid)?
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info).map_err(invalid)?;
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(RedisState {
             conn,
