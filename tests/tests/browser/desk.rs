@@ -584,9 +584,14 @@ async fn a_hundred_scans_in_a_row_are_timed_in_the_page() {
         load["bytes"], load["decoded"], load["files"]
     );
 
-    let epp = fixtures::presentation(&app, &holder.token, &device).await;
     let mut elapsed = Vec::new();
-    for _ in 0..100 {
+    let mut epp = String::new();
+    for i in 0..100 {
+        // A live QR is fresh for a short while only: on a loaded machine 100 scans outlast
+        // one, so a new one every 10 scans (as the holder's phone renews it), outside the timing.
+        if i % 10 == 0 {
+            epp = fixtures::presentation(&app, &holder.token, &device).await;
+        }
         let r = scan(&browser, &epp).await;
         assert_eq!(r["verdict"], "valid", "{r}");
         elapsed.push(r["elapsedMs"].as_str().unwrap().parse::<f64>().unwrap());
