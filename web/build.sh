@@ -57,7 +57,7 @@ export CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
   CARGO_PROFILE_RELEASE_INCREMENTAL=false
 # Only the engine's ABI is exported (see web/wasm-link.sh).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$root/web/wasm-link.sh"
-export RUSTFLAGS="-Zlocation-detail=none --remap-path-prefix=$root=/epermit --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$CARGO_TARGET_DIR=/target"
+export RUSTFLAGS="-Zlocation-detail=none -Zremap-cwd-prefix=/epermit --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$CARGO_TARGET_DIR=/target"
 
 target=wasm32-unknown-unknown
 start=$(date +%s)
