@@ -7,12 +7,17 @@
 #   mobile-sdk/bindings.sh python DIR     generate the Python bindings + copy the .so into DIR (tests)
 #
 # Builds `mobile-sdk` and the `uniffi-bindgen` binary for the host (debug, the shared target dir).
+# EPERMIT_SDK_CARGO_SCOPE: the packages and targets cargo builds them with (default: those two
+# packages alone). mobile-sdk/ci.sh runs after the workspace's tests and builds with the
+# workspace's scope instead: one package alone resolves other features than the workspace does,
+# so it would compile ~30 crates a second time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 mode="${1:-check}"
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-cargo build --quiet --locked -p mobile-sdk -p epermit-uniffi-bindgen
+# shellcheck disable=SC2086 # a list of cargo arguments
+cargo build --quiet --locked ${EPERMIT_SDK_CARGO_SCOPE:--p mobile-sdk -p epermit-uniffi-bindgen}
 lib="$target_dir/debug/libepermit_sdk.so"
 bindgen="$target_dir/debug/uniffi-bindgen"
 generate() { # language out-dir

@@ -20,6 +20,9 @@ ci_targets="${EPERMIT_SDK_CI_TARGETS:-aarch64-apple-ios aarch64-linux-android}"
 # warm (cold: a few minutes per target on 2 cores; warm: seconds).
 export EPERMIT_PHONE_TARGET_DIR="${EPERMIT_PHONE_TARGET_DIR:-/var/cache/epermit-sdk/phone-target}"
 export CARGO_TERM_COLOR=never DEBIAN_FRONTEND=noninteractive
+# The host library and uniffi-bindgen are built with the workspace's features, as the workspace's
+# tests (run before this in .ci/run) built them: then only the bindgen binary is left to link.
+export EPERMIT_SDK_CARGO_SCOPE="${EPERMIT_SDK_CARGO_SCOPE:---workspace --lib --bins --tests}"
 passed=0
 failed=0
 t0=$(date +%s)

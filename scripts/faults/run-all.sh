@@ -6,8 +6,10 @@
 set -uo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)"
 start=$(date +%s) failed=()
-# One build up front; the drills then reuse the binary.
-(cd "$dir/../.." && cargo build -q -p api --bin epermit) || exit 1
+# One build up front (unless EPERMIT_BIN names a binary); the drills then reuse it.
+if [ -z "${EPERMIT_BIN:-}" ]; then
+  (cd "$dir/../.." && cargo build -q -p api --bin epermit) || exit 1
+fi
 export FAULTS_BUILD=0
 IFS=';' read -r -a drills <<<"${FAULT_DRILLS:-kill9.sh sqlite;kill9.sh postgres;redis.sh;postgres_restart.sh}"
 for drill in "${drills[@]}"; do
