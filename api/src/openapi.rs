@@ -97,16 +97,30 @@ pub struct Forbidden(#[allow(dead_code)] Problem);
 pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
 
 /// The document as served: the routes' own documentation ([`crate::routes::configure`]) and
-/// what [`ProblemsAndSecurity`] adds.
+/// what [`ProblemsAndSecurity`] adds (the document of [`mounted`], without a server).
 pub fn document() -> utoipa::openapi::OpenApi {
+    mounted(actix_web::App::new()).1
+}
+
+/// `app` with the routes of [`crate::routes::configure`] mounted, and the document as served of
+/// them: the one place the document is assembled (the server's and [`document`]'s).
+pub fn mounted<T>(app: actix_web::App<T>) -> (actix_web::App<T>, utoipa::openapi::OpenApi)
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
     use utoipa_actix_web::AppExt;
-    let (_, mut document) = actix_web::App::new()
+    let (app, mut document) = app
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
     ProblemsAndSecurity.modify(&mut document);
-    document
+    (app, document)
 }
 
 /// The documented paths and the methods each serves, to answer a method a path does not serve
