@@ -5,16 +5,29 @@
 # the checks not_a_server_error, response_schema_conformance and status_code_conformance.
 # Any failure fails the script. Each role's run is bounded by SCHEMATHESIS_SECONDS (default 35).
 #
-#   bash scripts/schemathesis.sh              # installs schemathesis into .venv-schemathesis
+# The service is seeded first (`epermit seed`, SCHEMATHESIS_RESIDENTS residents, default 3000)
+# and the tokens' subjects own that data: the resident is seeded resident 1 (a permit, its
+# approved application, registrations), the officer's district (Wucheng) has pending
+# applications, declared registrations and permits. The stateful phase follows the links
+# schemathesis infers from the document (a response's `id` into a path's `{id}`); a link counts
+# as covered when a scenario used a value from a real response, so an empty service covers none.
+# The script prints each role's "API Links" line (covered / selected / total) and time.
+#
+#   bash scripts/schemathesis.sh              # schemathesis in /var/cache/epermit-schemathesis/venv
 #   SCHEMATHESIS_SECONDS=120 bash scripts/schemathesis.sh
+#   SCHEMATHESIS_VENV=.venv-schemathesis bash scripts/schemathesis.sh   # another venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=4.32.5
 SECONDS_PER_ROLE=${SCHEMATHESIS_SECONDS:-35}
-VENV=${SCHEMATHESIS_VENV:-.venv-schemathesis}
-if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
-    python3 -m venv "$VENV"
+RESIDENTS=${SCHEMATHESIS_RESIDENTS:-3000}
+# A machine cache outside the clone (as mobile-sdk/ci.sh and web/build.sh keep theirs), so a
+# fresh clone does not install schemathesis again; installed when missing or another version.
+VENV=${SCHEMATHESIS_VENV:-/var/cache/epermit-schemathesis/venv}
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $VERSION\$"; then
+    mkdir -p "$(dirname "$VENV")"
+    python3 -m venv --clear "$VENV"
     "$VENV/bin/pip" install --quiet "schemathesis==$VERSION"
 fi
 ST="$VENV/bin/schemathesis"
@@ -37,6 +50,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Seeded before the service starts (one transaction; its progress lines go to the log).
+"$BIN" seed --residents "$RESIDENTS" >"$DATA/seed.json" 2>"$DATA/seed.log" ||
+    { echo "schemathesis: the seed failed"; cat "$DATA/seed.log"; exit 1; }
+
 "$BIN" >"$DATA/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
@@ -53,25 +70,55 @@ staff_token() { # username role extra-args…
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 declare -A TOKENS
-TOKENS[resident]=$("$BIN" token --resident 13812345678 |
+TOKENS[resident]=$("$BIN" token --seeded 1 |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 TOKENS[officer]=$(staff_token st-officer officer --district 330702)
 TOKENS[verifier]=$(staff_token st-police verifier --org-kind police)
 TOKENS[admin]=$(staff_token st-admin admin)
 
+# Calls that end the caller's own token: logout (`everywhere` revokes every token of the
+# caller), an admin disabling or resetting the password of their own account (their id is in
+# the staff list the stateful phase follows). Fuzzed early, they turn the rest of a role's run
+# into 401s (no link is ever covered); so each role's main run leaves them out and a short
+# last run per role, after every main run, fuzzes them alone.
+ENDING=("POST /v1/auth/logout" "POST /v1/staff/{id}/disable" "POST /v1/staff/{id}/reset-password")
+ENDING_SECONDS=$((SECONDS_PER_ROLE / 5 > 5 ? SECONDS_PER_ROLE / 5 : 5))
+MAIN_SECONDS=$((SECONDS_PER_ROLE - ENDING_SECONDS > 5 ? SECONDS_PER_ROLE - ENDING_SECONDS : 5))
+SEED=${SCHEMATHESIS_SEED:-$RANDOM}
 failed=0
-for role in resident officer verifier admin; do
-    echo "== schemathesis as $role (${SECONDS_PER_ROLE}s, stateless and stateful)"
-    if ! "$ST" run "$BASE/openapi.json" \
+fuzz() { # role seconds phases selection-args…
+    local role=$1 seconds=$2 phases=$3; shift 3
+    "$ST" run "$BASE/openapi.json" \
         --checks not_a_server_error,response_schema_conformance,status_code_conformance \
-        --phases examples,coverage,fuzzing,stateful \
-        --max-time "$SECONDS_PER_ROLE" \
+        --phases "$phases" \
+        --max-time "$seconds" \
         --header "Authorization: Bearer ${TOKENS[$role]}" \
-        --seed "${SCHEMATHESIS_SEED:-$RANDOM}" \
-        --no-color --warnings off; then
-        failed=1
-    fi
+        --seed "$SEED" \
+        --no-color --warnings off "$@"
+}
+SUMMARY=()
+for role in resident officer verifier admin; do
+    echo "== schemathesis as $role (${MAIN_SECONDS}s, stateless and stateful)"
+    started=$(date +%s)
+    excluded=()
+    for name in "${ENDING[@]}"; do excluded+=(--exclude-name "$name"); done
+    status=0
+    fuzz "$role" "$MAIN_SECONDS" examples,coverage,fuzzing,stateful "${excluded[@]}" |
+        tee "$DATA/$role.out" || status=$?
+    [ "$status" = 0 ] || failed=1
+    links=$(sed -n 's/^ *API Links: *//p' "$DATA/$role.out" | tail -1)
+    scenarios=$(sed -n 's/^ *Scenarios: *//p' "$DATA/$role.out" | tail -1)
+    SUMMARY+=("$(printf '%-9s %3ss  stateful: %s scenarios, links %s' "$role" \
+        "$(($(date +%s) - started))" "${scenarios:-0}" "${links:-none}")")
 done
+for role in resident officer verifier admin; do
+    echo "== schemathesis as $role: the calls that end its token (${ENDING_SECONDS}s)"
+    included=()
+    for name in "${ENDING[@]}"; do included+=(--include-name "$name"); done
+    fuzz "$role" "$ENDING_SECONDS" examples,coverage,fuzzing "${included[@]}" || failed=1
+done
+echo "== stateful coverage per role"
+printf '   %s\n' "${SUMMARY[@]}"
 if [ "$failed" != 0 ]; then
     echo "schemathesis: FAILED (server log: last lines below)"
     tail -20 "$DATA/server.log"

@@ -34,8 +34,13 @@ pub enum Command {
     /// Print an access token for a resident (support and tests).
     Token {
         /// The resident's phone number.
+        #[arg(long, required_unless_present = "seeded", conflicts_with = "seeded")]
+        resident: Option<String>,
+        /// Or the resident with this id made by `epermit seed`, by the seed's phone rule
+        /// (`commands::seed::phone`): a script gets a seeded resident's token without handling
+        /// a phone number.
         #[arg(long)]
-        resident: String,
+        seeded: Option<i64>,
     },
     /// The residence rules (SPEC §3).
     #[command(subcommand)]

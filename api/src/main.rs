@@ -27,7 +27,10 @@ fn main() -> ExitCode {
                 append: args.append,
             },
         ),
-        Command::Token { resident } => commands::operator::resident_token(config, &resident),
+        Command::Token { resident, seeded } => {
+            let phone = resident.or_else(|| seeded.map(commands::seed::phone));
+            commands::operator::resident_token(config, &phone.unwrap_or_default())
+        }
         Command::Staff(StaffCommand::Add {
             username,
             role,

@@ -97,16 +97,31 @@ pub struct Forbidden(#[allow(dead_code)] Problem);
 pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
 
 /// The document as served: the routes' own documentation ([`crate::routes::configure`]) and
-/// what [`ProblemsAndSecurity`] adds.
+/// what [`ProblemsAndSecurity`] adds (the document of [`mounted`], without a server).
 pub fn document() -> utoipa::openapi::OpenApi {
+    mounted(actix_web::App::new()).1
+}
+
+/// `app` with the routes of [`crate::routes::configure`] mounted, and the document as served of
+/// them: the one place the document is assembled (the server's and [`document`]'s).
+pub fn mounted<T>(app: actix_web::App<T>) -> (actix_web::App<T>, utoipa::openapi::OpenApi)
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
     use utoipa_actix_web::AppExt;
-    let (_, mut document) = actix_web::App::new()
+    let (app, mut document) = app
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
     ProblemsAndSecurity.modify(&mut document);
-    document
+    PermitLinks.modify(&mut document);
+    (app, document)
 }
 
 /// The documented paths and the methods each serves, to answer a method a path does not serve
@@ -186,6 +201,54 @@ async fn docs_redirect() -> HttpResponse {
 /// every other error response the problem document.
 pub struct ProblemsAndSecurity;
 
+/// The OpenAPI links from the permits an officer lists and changes to the calls taking a permit
+/// number (suspend, restore, revoke): a list item's or a changed permit's `number` is the path's
+/// `{number}`. Tools follow them (schemathesis's stateful phase does; it infers the `{id}` links
+/// from the schemas itself but not these, whose parameter is not named after an `id`).
+pub struct PermitLinks;
+
+/// The calls that take a permit's number: (path, link name).
+const PERMIT_CHANGES: [(&str, &str); 3] = [
+    ("/v1/permits/{number}/suspend", "Suspend"),
+    ("/v1/permits/{number}/restore", "Restore"),
+    ("/v1/permits/{number}/revoke", "Revoke"),
+];
+
+impl Modify for PermitLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        let link = |target: &str, number: &str| {
+            let target = target.replace('~', "~0").replace('/', "~1");
+            LinkBuilder::new()
+                .operation_ref(format!("#/paths/{target}/post"))
+                .parameter("number", format!("$response.body#{number}"))
+                .build()
+        };
+        let producers = std::iter::once(("/v1/permits", "/items/0/number"))
+            .chain(PERMIT_CHANGES.iter().map(|(path, _)| (*path, "/number")));
+        for (path, number) in producers {
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let operation = if path == "/v1/permits" {
+                item.get.as_mut()
+            } else {
+                item.post.as_mut()
+            };
+            let Some(RefOr::T(ok)) = operation.and_then(|o| o.responses.responses.get_mut("200"))
+            else {
+                continue;
+            };
+            for (target, name) in PERMIT_CHANGES {
+                if target != path {
+                    ok.links
+                        .insert(name.to_owned(), RefOr::T(link(target, number)));
+                }
+            }
+        }
+    }
+}
+
 /// Operations that answer without the database or the shared store.
 const NO_DEPENDENCY: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
@@ -256,6 +319,75 @@ fn add_problem_content(operation: &mut Operation) {
                 PROBLEM_JSON.to_owned(),
                 RefOr::T(Content::new(Some(schema))),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Resolves a local `operationRef` (`#/paths/<escaped path>/<method>`) in `doc`.
+    fn operation<'a>(doc: &'a Value, reference: &str) -> Option<(String, &'a Value)> {
+        let rest = reference.strip_prefix("#/paths/")?;
+        let (path, method) = rest.rsplit_once('/')?;
+        let path = path.replace("~1", "/").replace("~0", "~");
+        doc["paths"][&path].get(method).map(|op| (path, op))
+    }
+
+    /// The component a `$ref` schema names.
+    fn component<'a>(doc: &'a Value, schema: &Value) -> &'a Value {
+        let name = schema["$ref"].as_str().unwrap_or_default();
+        &doc["components"]["schemas"][name.trim_start_matches("#/components/schemas/")]
+    }
+
+    #[test]
+    fn the_permit_links_lead_from_permits_to_the_calls_on_their_number() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let producers = [
+            ("/v1/permits", "get", "/items/0/number"),
+            ("/v1/permits/{number}/suspend", "post", "/number"),
+            ("/v1/permits/{number}/restore", "post", "/number"),
+            ("/v1/permits/{number}/revoke", "post", "/number"),
+        ];
+        for (path, method, pointer) in producers {
+            let ok = &doc["paths"][path][method]["responses"]["200"];
+            let links = ok["links"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{path}: no links"));
+            assert_eq!(
+                links.len(),
+                if path == "/v1/permits" { 3 } else { 2 },
+                "{path}"
+            );
+            // The value each link takes is where the 200's schema has the permit's number.
+            let mut schema = component(&doc, &ok["content"]["application/json"]["schema"]);
+            if pointer.starts_with("/items/0") {
+                schema = component(&doc, &schema["properties"]["items"]["items"]);
+            }
+            assert!(
+                schema["properties"]["number"].is_object(),
+                "{path}: {schema}"
+            );
+            for (name, link) in links {
+                let reference = link["operationRef"].as_str().unwrap();
+                let (target, op) = operation(&doc, reference)
+                    .unwrap_or_else(|| panic!("{path} → {name}: {reference} is not documented"));
+                assert_ne!(target, path, "{name}");
+                assert!(target.contains("{number}"), "{target}");
+                assert!(
+                    op["parameters"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|p| p["name"] == "number" && p["in"] == "path")
+                );
+                assert_eq!(
+                    link["parameters"]["number"],
+                    format!("$response.body#{pointer}"),
+                    "{path} → {name}"
+                );
+            }
         }
     }
 }

@@ -7,15 +7,13 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
-use utoipa::OpenApi;
-use utoipa_actix_web::AppExt;
 
 use crate::auth::code_sender::{CodeSender, OutboxSender, SmsGatewaySender};
 use crate::auth::jwt::JwtKeys;
 use crate::config::{Mode, Settings};
 use crate::error::ApiError;
 use crate::keys::KeyRing;
-use crate::openapi::{self, ApiDoc};
+use crate::openapi;
 use crate::routes;
 use crate::shared_state::{GuardedRedis, MemoryState, RedisState, SharedState, guarded};
 use crate::signed_lists::ListCache;
@@ -109,12 +107,7 @@ impl Application {
             .port();
         let data = state.clone();
         let server = HttpServer::new(move || {
-            let (app, document) = App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
-                .configure(routes::configure)
-                .split_for_parts();
-            let document = finished(document);
+            let (app, document) = openapi::mounted(App::new());
             let routes = web::Data::new(openapi::DocumentedRoutes::new(&document));
             app.app_data(data.clone())
                 .app_data(routes)
@@ -263,24 +256,6 @@ fn code_sender(settings: &Settings) -> Result<Arc<dyn CodeSender>, StartError> {
             minutes,
         )))
     }
-}
-
-/// The OpenAPI document of the routes [`routes::configure`] mounts, as served at
-/// `/openapi.json` (for tools and tests that want it without a server).
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(routes::configure)
-        .split_for_parts();
-    finished(document)
-}
-
-/// The collected document with what every operation shares (problem documents, 401/403/503).
-fn finished(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::Modify;
-    openapi::ProblemsAndSecurity.modify(&mut document);
-    document
 }
 
 /// Opens the database, the shared store and the keys the settings name.

@@ -40,6 +40,16 @@ fn exported(data: &Path) -> (Vec<Value>, String) {
     (out.lines().map(json).collect(), out)
 }
 
+/// The `token.issue` entries of the log, and the whole export's text.
+fn tokens_issued(data: &Path) -> (Vec<Value>, String) {
+    let (entries, text) = exported(data);
+    let minted = entries
+        .into_iter()
+        .filter(|e| e["action"] == "token.issue")
+        .collect();
+    (minted, text)
+}
+
 /// Runs SQL on the SQLite database of `data`, as someone with access to the file would.
 fn tamper(data: &Path, statement: &str) {
     let url = format!("sqlite://{}/epermit.db?mode=rw", data.display());
@@ -60,11 +70,7 @@ fn epermit_token_leaves_an_audit_entry_naming_the_resident_but_not_the_phone() {
     let (code, out, err) = run_in(dir.path(), &["token", "--resident", "13812345678"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(json(&out)["access_token"].is_string());
-    let (entries, text) = exported(dir.path());
-    let minted: Vec<&Value> = entries
-        .iter()
-        .filter(|e| e["action"] == "token.issue")
-        .collect();
+    let (minted, text) = tokens_issued(dir.path());
     assert_eq!(minted.len(), 1, "{text}");
     assert_eq!(minted[0]["actor"], "operator:cli");
     assert!(
@@ -74,6 +80,30 @@ fn epermit_token_leaves_an_audit_entry_naming_the_resident_but_not_the_phone() {
             .starts_with("resident:")
     );
     assert!(!text.contains("13812345678"), "{text}");
+}
+
+#[test]
+fn epermit_token_seeded_is_for_the_seeded_resident_of_that_id_without_a_phone_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_in(dir.path(), &["seed", "--residents", "3"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run_in(dir.path(), &["token", "--seeded", "2"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(json(&out)["access_token"].is_string());
+    let (minted, text) = tokens_issued(dir.path());
+    // The seeded resident 2 itself, not a new resident made for an unknown phone.
+    assert_eq!(minted.len(), 1, "{text}");
+    assert_eq!(minted[0]["subject"], "resident:2", "{text}");
+    let phone = api::commands::seed::phone(2);
+    for shown in [&out, &err, &text] {
+        assert!(!shown.contains(&phone), "{shown}");
+    }
+    // One or the other, not both.
+    let (code, _, _) = run_in(
+        dir.path(),
+        &["token", "--seeded", "2", "--resident", "13812345678"],
+    );
+    assert_eq!(code, Some(2));
 }
 
 #[test]

@@ -27,6 +27,17 @@ enum Applications {
     District,
 }
 
+/// The index `name` on `applications (status, district)`: the old one as it is, the new one
+/// with `id` added.
+fn queue_index(name: &str) -> IndexCreateStatement {
+    Index::create()
+        .name(name)
+        .table(Applications::Table)
+        .col(Applications::Status)
+        .col(Applications::District)
+        .to_owned()
+}
+
 #[allow(elided_lifetimes_in_paths)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -36,15 +47,7 @@ impl MigrationTrait for Migration {
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table(Applications::Table)
-                    .col(Applications::Status)
-                    .col(Applications::District)
-                    .col(Applications::Id)
-                    .to_owned(),
-            )
+            .create_index(queue_index(NEW).col(Applications::Id).to_owned())
             .await?;
         manager
             .drop_index(
@@ -57,16 +60,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table(Applications::Table)
-                    .col(Applications::Status)
-                    .col(Applications::District)
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(queue_index(OLD)).await?;
         manager
             .drop_index(
                 Index::drop()

@@ -57,7 +57,8 @@ where
 }
 
 /// `epermit token --resident PHONE`: prints an access token for the resident with this phone
-/// (created if new) — for support staff and scripted tests.
+/// (created if new) — for support staff and scripted tests; `--seeded ID` names the phone by
+/// the seed's rule ([`crate::commands::seed::phone`]).
 pub fn resident_token(config: Option<&Path>, phone: &str) -> Outcome {
     let phone = match crate::domain::PhoneNumber::parse(phone) {
         Ok(p) => p,

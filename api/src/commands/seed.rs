@@ -470,42 +470,6 @@ async fn max_or_count<C: ConnectionTrait>(
     })
 }
 
-/// Takes `count` numbers of `district` in `year` from the counter, atomically (the row stays
-/// locked until the seed commits): returns the first.
-async fn reserve_numbers<C: ConnectionTrait>(
-    db: &C,
-    district: i32,
-    year: i32,
-    count: i64,
-) -> Result<i64, SeedError> {
-    permits::ensure_counter(db, district, year).await?;
-    // Its own statement text: a prepared statement is cached per connection by its text, and
-    // the service's `allocate_number` binds an `int4` where this binds an `int8` — the same text
-    // would make a later approval on that connection send the wrong width (a protocol error).
-    let backend = db.get_database_backend();
-    let p = |n: usize| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    };
-    let update = Statement::from_sql_and_values(
-        backend,
-        format!(
-            "UPDATE permit_sequences SET next = next + {} WHERE district = {} AND year = {} \
-             RETURNING next",
-            p(1),
-            p(2),
-            p(3)
-        ),
-        [count.into(), district.into(), year.into()],
-    );
-    let row = db
-        .query_one_raw(update)
-        .await?
-        .ok_or(SeedError::Store(StoreError::NotFound("permit sequence")))?;
-    let next: i64 = row.try_get("", "next")?;
-    Ok(next - count)
-}
-
 async fn insert_all<E, C>(db: &C, rows: Vec<E::ActiveModel>) -> Result<(), SeedError>
 where
     E: EntityTrait,
@@ -558,7 +522,7 @@ pub async fn seed(
     let permit_count: i64 = per_year.values().sum();
     let mut numbers = BTreeMap::new();
     for (&(d, y), &count) in &per_year {
-        numbers.insert((d, y), reserve_numbers(&txn, d, y, count).await?);
+        numbers.insert((d, y), permits::take_numbers(&txn, d, y, count).await?);
     }
     let first_shard = i32::try_from(max_id(&txn, "status_shards").await? + 1).unwrap_or(1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ first as u64);
