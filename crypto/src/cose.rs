@@ -1,12 +1,14 @@
 //! COSE_Sign1 (RFC 9052 §4.2, tag 18) with EdDSA/Ed25519 (alg -8, RFC 9053 §2.2): the one way every
 //! object of SPEC §2 is signed and checked. Verification is always `verify_strict`.
 
+use ciborium::Value;
 use coset::iana;
 use coset::{
-    CborSerializable, CoseSign1, CoseSign1Builder, Header, HeaderBuilder, Label,
+    AsCborValue, CoseSign1, CoseSign1Builder, Header, HeaderBuilder, Label,
     RegisteredLabelWithPrivate, TaggedCborSerializable,
 };
 
+use crate::cbor;
 use crate::keys::{KeyId, Signature, VerifyingKey};
 use crate::{Error, Result, Signer};
 
@@ -20,7 +22,7 @@ pub(crate) fn protected(kid: Option<KeyId>, typ: Option<&str>) -> Header {
         h = h.key_id(kid.as_bytes().to_vec());
     }
     if let Some(typ) = typ {
-        h = h.value(TYP, ciborium::Value::Text(typ.to_owned()));
+        h = h.value(TYP, Value::Text(typ.to_owned()));
     }
     h.build()
 }
@@ -60,18 +62,23 @@ pub(crate) struct Sign1 {
 }
 
 impl Sign1 {
-    /// Parses tagged (tag 18) bytes.
+    /// Parses tagged (tag 18) bytes: what `CoseSign1::from_tagged_slice` accepts, decoded through
+    /// [`cbor::from_slice`] (its smaller scratch buffer) instead of coset's own reader.
     pub(crate) fn from_tagged(bytes: &[u8], what: &'static str) -> Result<Sign1> {
-        Self::check(
-            CoseSign1::from_tagged_slice(bytes).map_err(|_| Error::Malformed(what))?,
-            what,
-        )
+        match cbor::from_slice(bytes, what)? {
+            Value::Tag(CoseSign1::TAG, inner) => Self::from_value(*inner, what),
+            _ => Err(Error::Malformed(what)),
+        }
     }
 
-    /// Parses untagged bytes.
+    /// Parses untagged bytes (what `CoseSign1::from_slice` accepts).
     pub(crate) fn from_untagged(bytes: &[u8], what: &'static str) -> Result<Sign1> {
+        Self::from_value(cbor::from_slice(bytes, what)?, what)
+    }
+
+    fn from_value(value: Value, what: &'static str) -> Result<Sign1> {
         Self::check(
-            CoseSign1::from_slice(bytes).map_err(|_| Error::Malformed(what))?,
+            CoseSign1::from_cbor_value(value).map_err(|_| Error::Malformed(what))?,
             what,
         )
     }
@@ -126,5 +133,80 @@ impl Sign1 {
             key.verify_strict(tbs, &sig)
                 .map_err(|_| Error::BadSignature)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use coset::CborSerializable;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sample::Demo;
+
+    /// coset's own parse, then the same checks: what `Sign1` accepted before it decoded
+    /// through [`cbor::from_slice`].
+    fn by_coset(bytes: &[u8], tagged: bool) -> Option<CoseSign1> {
+        let parsed = if tagged {
+            CoseSign1::from_tagged_slice(bytes)
+        } else {
+            CoseSign1::from_slice(bytes)
+        };
+        Sign1::check(parsed.ok()?, "test").ok().map(|s| s.inner)
+    }
+
+    fn by_sign1(bytes: &[u8], tagged: bool) -> Option<CoseSign1> {
+        let parsed = if tagged {
+            Sign1::from_tagged(bytes, "test")
+        } else {
+            Sign1::from_untagged(bytes, "test")
+        };
+        parsed.ok().map(|s| s.inner)
+    }
+
+    fn credential() -> Vec<u8> {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        Demo::new(now).unwrap().credential().unwrap()
+    }
+
+    #[test]
+    fn other_tags_and_extra_bytes_are_refused_as_coset_refuses_them() {
+        let good = credential();
+        let mut cases = vec![good.clone(), [&good[..], &[0]].concat()];
+        for tag in [0xd1, 0xd3, 0xd8] {
+            cases.push([&[tag], &good[1..]].concat());
+        }
+        cases.push([&[0xd2], &good[..]].concat());
+        cases.push(good[1..].to_vec());
+        for bytes in &cases {
+            for tagged in [true, false] {
+                assert_eq!(
+                    by_sign1(bytes, tagged),
+                    by_coset(bytes, tagged),
+                    "{bytes:02x?}"
+                );
+            }
+        }
+        assert!(by_sign1(&good, true).is_some());
+        assert!(by_sign1(&good[1..], false).is_some());
+    }
+
+    proptest! {
+        #[test]
+        fn sign1_accepts_exactly_what_coset_accepts(
+            at in any::<prop::sample::Index>(),
+            flip in any::<u8>(),
+            cut in 0usize..8,
+        ) {
+            let mut bytes = credential();
+            let i = at.index(bytes.len());
+            bytes[i] ^= flip;
+            bytes.truncate(bytes.len() - cut);
+            for tagged in [true, false] {
+                let input = if tagged { &bytes[..] } else { &bytes[1..] };
+                prop_assert_eq!(by_sign1(input, tagged), by_coset(input, tagged));
+            }
+        }
     }
 }
