@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod bad_input;
+mod connections;
 mod console_queries;
 mod database_outage;
 mod docs;
