@@ -66,7 +66,7 @@ pub fn carried_periods_of(rows: &[residences::Model]) -> ApiResult<Vec<Period>> 
             }
         }
     }
-    Ok(periods_of(&rows))
+    Ok(periods_of(rows))
 }
 
 /// The confirmed ones of `rows` as policy periods.
