@@ -38,7 +38,11 @@ pub async fn carried_periods<C: ConnectionTrait>(
     db: &C,
     resident_id: i64,
 ) -> ApiResult<Vec<Period>> {
-    let rows = residences::list_by_resident(db, resident_id).await?;
+    carried_periods_of(&residences::list_by_resident(db, resident_id).await?)
+}
+
+/// [`carried_periods`] of a resident's registrations `rows` as read.
+pub fn carried_periods_of(rows: &[residences::Model]) -> ApiResult<Vec<Period>> {
     for row in rows
         .iter()
         .filter(|r| r.status == residences::Status::Confirmed)
@@ -62,7 +66,7 @@ pub async fn carried_periods<C: ConnectionTrait>(
             }
         }
     }
-    Ok(periods_of(&rows))
+    Ok(periods_of(rows))
 }
 
 /// The confirmed ones of `rows` as policy periods.
@@ -174,14 +178,41 @@ pub async fn resign(
 ) -> ApiResult<permits::Model> {
     let permit = permits::get(txn, id).await?;
     let previous = status::current(txn, id).await?;
+    sign_version(state, txn, permit, previous, now).await
+}
+
+/// [`resign`] for a permit just stored in `txn` (`permit` as read back), which has no version
+/// yet.
+pub async fn sign_first(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    permit: permits::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<permits::Model> {
+    sign_version(state, txn, permit, None, now).await
+}
+
+/// Signs a version of `permit` at a fresh status entry and stores it, the entry of `previous` (its
+/// latest version) superseded. The rows every version shares (the open shard, the status
+/// sequence) are written last, after the signing, so concurrent signings queue on them only
+/// from there to their commit.
+async fn sign_version(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    permit: permits::Model,
+    previous: Option<Entry>,
+    now: DateTime<Utc>,
+) -> ApiResult<permits::Model> {
     let shard_entries = i32::try_from(state.settings.status_shard_entries).unwrap_or(1 << 16);
-    let entry = status::allocate(txn, id, permit.status.into(), shard_entries, now).await?;
+    let allocation =
+        status::allocate(txn, permit.id, permit.status.into(), shard_entries, now).await?;
+    let credential = sign_credential(state, txn, &permit, allocation.entry, now).await?;
+    let permit = permits::set_credential(txn, permit.id, &credential).await?;
+    allocation.settle(txn, now).await?;
     if let Some(previous) = previous {
         status::set(txn, previous, EntryStatus::Superseded, now).await?;
     }
-    let credential = sign_credential(state, txn, &permit, entry, now).await?;
-    permits::set_credential(txn, id, &credential).await?;
-    Ok(permits::get(txn, id).await?)
+    Ok(permit)
 }
 
 /// Assembles the claims of `permit` as of `now`, its status at `entry`, and signs them: the
@@ -202,9 +233,10 @@ pub async fn sign_credential<C: ConnectionTrait>(
             "the holder's name and ID number are needed",
         ));
     };
-    let current = residences::current_for_resident(db, permit.resident_id)
-        .await?
-        .filter(|r| r.status == residences::Status::Confirmed);
+    let registrations = residences::list_by_resident(db, permit.resident_id).await?;
+    let current = residences::current_of(&registrations)
+        .filter(|r| r.status == residences::Status::Confirmed)
+        .cloned();
     let Some((residence, address)) =
         current.and_then(|r| Some((District::try_from(r.district).ok()?, r.address)))
     else {
@@ -223,7 +255,7 @@ pub async fn sign_credential<C: ConnectionTrait>(
         id_number,
         residence,
         address,
-        periods: carried_periods(db, permit.resident_id).await?,
+        periods: carried_periods_of(&registrations)?,
         calendar: &calendar,
     };
     let claims = claims_of(holding, entry, &state.lists.shard_uri(entry.shard), now)?;

@@ -373,6 +373,17 @@ def check(args):
               f"{len(versions)} versions of {len(newest)} permits; {wrong} wrong, "
               f"{no_version} permits without a version")
 
+    # Each shard counts the entries taken in it, in the transaction that took them.
+    used = {int(r[0]): int(r[1]) for r in db.rows("SELECT id, used FROM status_shards")}
+    taken = {}
+    for _, _, _, shard, _ in versions:
+        taken[int(shard)] = taken.get(int(shard), 0) + 1
+    miscounted = sorted(s for s in used if used[s] != taken.get(s, 0))
+    invariant("every shard's count of entries taken (status_shards.used) is its versions'",
+              not miscounted,
+              ", ".join(f"shard {s}: used {used[s]}, {taken.get(s, 0)} versions"
+                        for s in miscounted) or f"{len(used)} shards")
+
     # The same through the service: each permit's current credential verified as a school does.
     school = staff_token("school1")
     verdicts = {"active": "valid", "suspended": "suspended", "revoked": "revoked"}

@@ -13,6 +13,10 @@
 //! Knobs (environment): `ISSUANCE_CLIENTS` (8), `ISSUANCE_APPLICATIONS` (400, prepared through
 //! the API: OTP log-in, registration import, counter assignment, application),
 //! `PGBENCH_SECS` (10). Needs PostgreSQL: refuses to run on SQLite.
+//!
+//! Also prints the CPU time one approval costs, in this process (the service and its clients)
+//! and in the PostgreSQL backends of the app's database, read from `/proc` around the approvals
+//! (on a machine of few cores the sum bounds the rate as much as any lock does).
 
 use std::process::Command;
 use std::time::Instant;
@@ -130,6 +134,55 @@ fn pgbench(url: &str, clients: u64, seconds: u64) -> f64 {
     side_by_side::parse_pgbench(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
 }
 
+/// CPU time (user + system, seconds) process `pid` has used so far, from `/proc/<pid>/stat`
+/// (Linux; its clock ticks are USER_HZ, 100 a second); `None` where it cannot be read.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) start at field 3, the state.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// The CPU time used so far by this process and by each PostgreSQL backend serving the app's
+/// database (by backend pid).
+async fn cpu_snapshot(app: &TestApp) -> (f64, Vec<(String, f64)>) {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .state
+        .store
+        .conn()
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+        ))
+        .await
+        .expect("list the backends");
+    let backends = rows
+        .iter()
+        .filter_map(|r| r.try_get::<i32>("", "pid").ok())
+        .filter_map(|pid| Some((pid.to_string(), cpu_seconds(&pid.to_string())?)))
+        .collect();
+    (cpu_seconds("self").unwrap_or(0.0), backends)
+}
+
+/// CPU seconds used between two snapshots: `(this process, the database's backends)` (a backend
+/// opened in between counts from its start).
+fn cpu_between(
+    before: &(f64, Vec<(String, f64)>),
+    after: &(f64, Vec<(String, f64)>),
+) -> (f64, f64) {
+    let backends = after
+        .1
+        .iter()
+        .map(|(pid, t)| {
+            let was = before.1.iter().find(|(p, _)| p == pid).map_or(0.0, |b| b.1);
+            t - was
+        })
+        .sum();
+    (after.0 - before.0, backends)
+}
+
 fn main() {
     let system = actix_web::rt::System::new();
     system.block_on(run());
@@ -179,6 +232,7 @@ async fn run() {
             .expect("pgbench thread")
     };
 
+    let cpu_before = cpu_snapshot(&app).await;
     let at = Instant::now();
     let issued = futures_util::future::join_all(desks.iter().map(|desk| async {
         for id in &desk.applications {
@@ -198,6 +252,7 @@ async fn run() {
     .sum::<usize>();
     let elapsed = at.elapsed().as_secs_f64();
     let approvals = issued as f64 / elapsed;
+    let (cpu_app, cpu_db) = cpu_between(&cpu_before, &cpu_snapshot(&app).await);
 
     let after = {
         let url = url.clone();
@@ -210,6 +265,15 @@ async fn run() {
     println!(
         "{issued} approvals by {clients} officers in {elapsed:.2} s: {approvals:.1} approvals/s; \
          pgbench -N with {clients} clients: {before:.1} TPS before, {after:.1} after"
+    );
+    let per = |seconds: f64| seconds * 1000.0 / issued.max(1) as f64;
+    println!(
+        "CPU per approval: {:.2} ms in this process (service and clients), {:.2} ms in \
+         PostgreSQL backends ({:.0} % and {:.0} % of one core over the run)",
+        per(cpu_app),
+        per(cpu_db),
+        cpu_app * 100.0 / elapsed,
+        cpu_db * 100.0 / elapsed
     );
     println!(
         "SIDE-BY-SIDE issuance clients={clients} approvals={issued} approvals_per_sec={approvals:.2} \

@@ -342,14 +342,20 @@ pub async fn set_holder_key<C: ConnectionTrait>(
     .await
 }
 
-/// Replaces the credential text (after re-signing).
-pub async fn set_credential<C: ConnectionTrait>(db: &C, id: i64, credential: &str) -> Result<()> {
-    update_one(
-        db,
-        id,
-        Entity::update_many().col_expr(Column::Credential, Expr::value(credential)),
-    )
-    .await
+/// Replaces the credential text (after re-signing) and returns the permit as stored (one
+/// `UPDATE … RETURNING`).
+pub async fn set_credential<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    credential: &str,
+) -> Result<Model> {
+    let rows = Entity::update_many()
+        .col_expr(Column::Credential, Expr::value(credential))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    found(rows.into_iter().next(), "permit")
 }
 
 /// Records an endorsement's effect: validity to `valid_until`, endorsed on `last_endorsed`.

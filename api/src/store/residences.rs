@@ -268,6 +268,14 @@ pub async fn current_for_resident<C: ConnectionTrait>(
         .await?)
 }
 
+/// The open registration among a resident's registrations `rows`, as [`current_for_resident`]
+/// picks it: no end date, the latest start (then the latest id) if several.
+pub fn current_of(rows: &[Model]) -> Option<&Model> {
+    rows.iter()
+        .filter(|r| r.end_date.is_none())
+        .max_by_key(|r| (r.start_date, r.id))
+}
+
 /// Filters of an officer's list.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DistrictFilter {

@@ -82,7 +82,7 @@ pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<p
         StoreError::Conflict(_) => already_decided(),
         e => e.into(),
     })?;
-    let permit = issuance::resign(state, &txn, permit.id, now).await?;
+    let permit = issuance::sign_first(state, &txn, permit, now).await?;
     if let Some(earlier) = &earlier {
         issuance::supersede(&txn, earlier, &permit, now).await?;
     }

@@ -7,7 +7,7 @@ use chrono::Duration;
 use epermit_tests::fixtures::{
     apply, assign_at_counter, days_ago, get, id_number, issued_permit, post, today,
 };
-use epermit_tests::{TestApp, spawn_app};
+use epermit_tests::{TestApp, spawn_app, spawn_app_with};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -326,4 +326,119 @@ async fn a_holder_born_before_1970_gets_a_permit_birth_dates_are_not_carried() {
     assert!(h.number.starts_with("330702-"));
     let r = get(&app, &h.token, "/v1/permits/me").await;
     assert_eq!(r.status(), 200);
+}
+
+#[actix_web::test]
+async fn concurrent_approvals_in_one_district_number_without_gaps_and_take_distinct_status_entries()
+{
+    use api::store::permits;
+    use api::store::status::{shards, versions};
+    const APPLICATIONS: usize = 16;
+    // Sixteen residents log in from one address: above the per-address limits.
+    let many = "1000";
+    let app = spawn_app_with(&[
+        ("EPERMIT_RATE_LIMITS__OTP__PER_IP", many),
+        ("EPERMIT_RATE_LIMITS__LOGIN__PER_IP", many),
+    ])
+    .await;
+    let mut applications = Vec::new();
+    for i in 0..APPLICATIONS {
+        let (_, id) = submitted(
+            &app,
+            &format!("139000014{i:02}"),
+            &format!("33070219900102{i:03}"),
+        )
+        .await;
+        applications.push(id);
+    }
+    let mut officers = Vec::new();
+    for i in 0..4 {
+        officers.push(
+            app.staff_token(&format!("desk-{i}"), "officer", Some("330702"), None)
+                .await,
+        );
+    }
+    // Every approval at once, four officers of 婺城区 taking turns.
+    let approvals = applications.iter().enumerate().map(|(i, id)| {
+        let (app, officer) = (&app, &officers[i % officers.len()]);
+        async move {
+            let path = format!("/v1/applications/{id}/approve");
+            post(app, officer, &path, json!({})).await
+        }
+    });
+    let mut numbers = Vec::new();
+    for r in futures_util::future::join_all(approvals).await {
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 201, "approve on {}: {body}", app.backend());
+        numbers.push(body["number"].as_str().unwrap().to_owned());
+    }
+    // Numbers of the district and year run 1..n without a gap.
+    let year = today().format("%Y").to_string();
+    let mut sequence: Vec<u32> = numbers
+        .iter()
+        .map(|n| {
+            let prefix = format!("330702-{year}-");
+            n.strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("{n} is not a number of 330702 in {year}"))
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    sequence.sort_unstable();
+    assert_eq!(
+        sequence,
+        (1..=APPLICATIONS as u32).collect::<Vec<_>>(),
+        "on {}",
+        app.backend()
+    );
+    // One version each, at its own entry; each shard counts the entries taken in it and holds
+    // them valid; each credential verifies valid.
+    let db = app.state.store.conn();
+    let verifier = app
+        .staff_token("gate", "verifier", None, Some("school"))
+        .await;
+    let mut entries = std::collections::BTreeMap::<(i32, i32), String>::new();
+    for number in &numbers {
+        let permit = permits::find_by_number(db, number).await.unwrap().unwrap();
+        let permit_versions = versions::of_permit(db, permit.id).await.unwrap();
+        assert_eq!(permit_versions.len(), 1, "{number}: {permit_versions:?}");
+        let entry = (permit_versions[0].shard, permit_versions[0].idx);
+        if let Some(other) = entries.insert(entry, number.clone()) {
+            panic!("{number} and {other} share the status entry {entry:?}");
+        }
+        let r = post(
+            &app,
+            &verifier,
+            "/v1/verify",
+            json!({ "qr": permit.credential }),
+        )
+        .await;
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["verdict"], "valid", "{number}: {v}");
+    }
+    for shard in shards::stamps(db).await.unwrap().into_iter().map(|s| s.0) {
+        let row = shards::get(db, shard).await.unwrap();
+        let taken = versions::Entity::find()
+            .filter(versions::Column::Shard.eq(shard))
+            .all(db)
+            .await
+            .unwrap();
+        assert_eq!(
+            i64::from(row.used),
+            taken.len() as i64,
+            "shard {shard} counts the entries taken in it"
+        );
+        for version in taken {
+            let idx = usize::try_from(version.idx).unwrap();
+            assert_eq!(
+                (row.bits[idx / 4] >> ((idx % 4) * 2)) & 3,
+                0,
+                "entry {idx} of shard {shard} is valid"
+            );
+        }
+    }
+    api::store::audit::verify_chain(db)
+        .await
+        .expect("the audit chain is intact");
 }

@@ -4,8 +4,11 @@
 //!
 //! - A new version ([`allocate`]) takes an entry at a random index of the first shard that is
 //!   less than 90 % full (herd privacy, as the Token Status List draft advises), opening a new
-//!   shard when all are; the shard row is locked while it picks, so two allocations never take
-//!   one entry.
+//!   shard when all are. The unique `(shard, idx)` of the version row keeps two allocations off
+//!   one entry, so picking locks nothing shared; the shard row is written (its count of entries
+//!   taken, and its entries when the new one is not *valid*) only when the allocation is
+//!   [settled](Allocation::settle), among the last writes of the transaction, so concurrent
+//!   issuances queue on it for a few statements, not for the whole signing.
 //! - A status change ([`set`]) rewrites one entry of one shard and stamps the shard with the new
 //!   global status sequence (`list_sequences`), so readers reload only the shards that changed.
 //! - Shard 0 is the legacy shard (index = permit id, URI `<public url>/sl`), carried over from the
@@ -65,35 +68,65 @@ pub struct Entry {
     pub idx: i32,
 }
 
-/// Takes a fresh entry for a new version of permit `permit_id`, with status `status`, in a shard
-/// of `shard_entries` entries (for shards opened now); records the version. Returns the entry.
+/// A fresh entry taken by [`allocate`] and recorded for its version, not yet counted in its
+/// shard: [`Allocation::settle`] it in the same transaction, as late as can be.
+#[derive(Debug)]
+#[must_use = "an allocation is counted in its shard only when settled"]
+pub struct Allocation {
+    /// The entry.
+    pub entry: Entry,
+    status: EntryStatus,
+}
+
+impl Allocation {
+    /// Counts the entry in its shard and gives it its status: the entries of a shard never taken
+    /// are 0 (*valid*: a new shard is all zeros, and only [`set`] on an entry taken changes one),
+    /// so a valid entry leaves the shard's entries, sequence and change time as they are (the
+    /// published list does not change); any other status is [`set`]. Locks the shard row until
+    /// the transaction ends.
+    pub async fn settle(self, txn: &DatabaseTransaction, now: DateTime<Utc>) -> Result<Entry> {
+        if self.status != EntryStatus::Valid {
+            set(txn, self.entry, self.status, now).await?;
+        }
+        shards::take(txn, self.entry.shard).await?;
+        Ok(self.entry)
+    }
+}
+
+/// How many indexes [`allocate`] draws in a shard before it takes the next: a shard is taken
+/// while less than 90 % full, so a draw finds a free entry with a chance of a tenth at least
+/// (less the allocations under way at once), and 64 misses in a row (a chance of 0.12 % at most)
+/// mean the shard filled meanwhile, or nearly: the next one (or a new one) does as well.
+const DRAWS_PER_SHARD: usize = 64;
+
+/// Takes a fresh entry for a new version of permit `permit_id`, to have status `status`, in a
+/// shard of `shard_entries` entries (for shards opened now), and records the version: an index
+/// drawn at random in the first shard with room until one is free (the version row's unique
+/// `(shard, idx)` decides). Nothing shared is locked; [`Allocation::settle`] the result before
+/// the commit.
 pub async fn allocate(
     txn: &DatabaseTransaction,
     permit_id: i64,
     status: EntryStatus,
     shard_entries: i32,
     now: DateTime<Utc>,
-) -> Result<Entry> {
-    let shard = match shards::open_with_room(txn).await? {
-        Some(shard) => shard,
-        None => shards::create(txn, shard_entries, now).await?,
-    };
-    let shard = shards::lock(txn, shard).await?;
-    let size = u32::try_from(shard.size.max(1)).unwrap_or(1);
-    let idx = loop {
-        let idx = i32::try_from(OsRng.next_u32() % size).unwrap_or(0);
-        if !versions::taken(txn, shard.id, idx).await? {
-            break idx;
+) -> Result<Allocation> {
+    let mut after = None;
+    loop {
+        let (shard, size) = match shards::open_with_room(txn, after).await? {
+            Some(open) => open,
+            None => shards::create(txn, shard_entries, now).await?,
+        };
+        let size = u32::try_from(size.max(1)).unwrap_or(1);
+        for _ in 0..DRAWS_PER_SHARD {
+            let idx = i32::try_from(OsRng.next_u32() % size).unwrap_or(0);
+            let entry = Entry { shard, idx };
+            if versions::insert_if_free(txn, permit_id, entry, now).await? {
+                return Ok(Allocation { entry, status });
+            }
         }
-    };
-    let entry = Entry {
-        shard: shard.id,
-        idx,
-    };
-    versions::insert(txn, permit_id, entry, now).await?;
-    shards::take(txn, shard.id).await?;
-    set(txn, entry, status, now).await?;
-    Ok(entry)
+        after = Some(shard);
+    }
 }
 
 /// Sets the status of `entry`: one entry of one shard rewritten, the shard stamped with the new

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict, Query};
+use sea_orm::{DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
 
-use crate::store::{Result, found};
+use crate::store::{Result, StoreError, found};
 
 /// A shard.
 #[sea_orm::model]
@@ -45,24 +45,36 @@ impl ActiveModelBehavior for ActiveModel {}
 /// A shard's freshness without its entries: `(id, sequence, changed_at)`.
 pub type Stamp = (i32, i64, DateTime<Utc>);
 
-/// The lowest shard that is less than 90 % full, if any.
-pub async fn open_with_room<C: ConnectionTrait>(db: &C) -> Result<Option<i32>> {
+/// The lowest shard after `after` (all when `None`) that is less than 90 % full, if any:
+/// `(id, size)`.
+pub async fn open_with_room<C: ConnectionTrait>(
+    db: &C,
+    after: Option<i32>,
+) -> Result<Option<(i32, i32)>> {
     Ok(Entity::find()
         .select_only()
-        .column(Column::Id)
+        .columns([Column::Id, Column::Size])
+        .filter(Column::Id.gt(after.unwrap_or(i32::MIN)))
         .filter(
             Expr::col(Column::Used)
                 .mul(10)
                 .lt(Expr::col(Column::Size).mul(9)),
         )
         .order_by_asc(Column::Id)
-        .into_tuple::<i32>()
+        .into_tuple::<(i32, i32)>()
         .one(db)
         .await?)
 }
 
-/// Opens a new shard of `size` entries (all valid), numbered after the last.
-pub async fn create(txn: &DatabaseTransaction, size: i32, now: DateTime<Utc>) -> Result<i32> {
+/// Opens a new shard of `size` entries (all valid), numbered after the last, and returns its
+/// `(id, size)`. When a concurrent transaction opens that number first (all shards were full for
+/// both), its shard is taken instead: on PostgreSQL the insert waits for the other to commit, and
+/// does nothing then.
+pub async fn create(
+    txn: &DatabaseTransaction,
+    size: i32,
+    now: DateTime<Utc>,
+) -> Result<(i32, i32)> {
     let last: Option<i32> = Entity::find()
         .select_only()
         .column_as(Column::Id.max(), "max")
@@ -71,31 +83,50 @@ pub async fn create(txn: &DatabaseTransaction, size: i32, now: DateTime<Utc>) ->
         .await?
         .flatten();
     let id = last.map_or(1, |l| Ord::max(l, 0) + 1);
-    let row = ActiveModel {
-        id: Set(id),
-        size: Set(size),
-        used: Set(0),
-        bits: Set(vec![0; usize::try_from(size / 4).unwrap_or(0)]),
-        sequence: Set(0),
-        changed_at: Set(now.timestamp_micros()),
-    };
-    Entity::insert(row).exec_without_returning(txn).await?;
-    Ok(id)
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns([
+            Column::Id,
+            Column::Size,
+            Column::Used,
+            Column::Bits,
+            Column::Sequence,
+            Column::ChangedAt,
+        ])
+        .values([
+            id.into(),
+            size.into(),
+            0i32.into(),
+            vec![0u8; usize::try_from(size / 4).unwrap_or(0)].into(),
+            0i64.into(),
+            now.timestamp_micros().into(),
+        ])
+        .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
+        .on_conflict(OnConflict::column(Column::Id).do_nothing().to_owned())
+        .to_owned();
+    if txn.execute(&insert).await?.rows_affected() == 1 {
+        return Ok((id, size));
+    }
+    Ok((id, get(txn, id).await?.size))
 }
 
-/// Locks shard `id` until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite writers are
-/// serialised already) and returns it.
+/// Locks shard `id` until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL; SQLite
+/// writers are serialised already) and returns it. Not `FOR UPDATE`: that waits for the key-share
+/// lock a version row's foreign key takes on its shard, so a transaction that recorded a version
+/// (unlocked, [`super::allocate`]) and one that locks the shard to change an entry would each
+/// wait for the other once both count an entry taken.
 pub async fn lock(txn: &DatabaseTransaction, id: i32) -> Result<Model> {
     let query = Entity::find_by_id(id);
     let query = if txn.get_database_backend() == DbBackend::Postgres {
-        query.lock_exclusive()
+        query.lock(LockType::NoKeyUpdate)
     } else {
         query
     };
     found(query.one(txn).await?, "status shard")
 }
 
-/// Counts one more entry taken in shard `id`.
+/// Counts one more entry taken in shard `id` (locking its row until the transaction ends: make it
+/// one of the last writes).
 pub async fn take(txn: &DatabaseTransaction, id: i32) -> Result<()> {
     Entity::update_many()
         .col_expr(Column::Used, Expr::col(Column::Used).add(1))

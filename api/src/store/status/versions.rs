@@ -2,8 +2,9 @@
 //! binding), pointing at its status entry; `(shard, idx)` is unique.
 
 use chrono::{DateTime, Utc};
+use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder};
+use sea_orm::sea_query::{OnConflict, Query};
 
 use super::Entry;
 use crate::store::Result;
@@ -28,32 +29,37 @@ pub struct Model {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Whether entry `idx` of `shard` is taken.
-pub async fn taken<C: ConnectionTrait>(db: &C, shard: i32, idx: i32) -> Result<bool> {
-    Ok(Entity::find()
-        .filter(Column::Shard.eq(shard))
-        .filter(Column::Idx.eq(idx))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-/// Records a version of `permit_id` at `entry`.
-pub async fn insert<C: ConnectionTrait>(
+/// Records a version of `permit_id` at `entry` unless the entry is taken: `false` when it is (the
+/// unique `(shard, idx)` decides, so concurrent allocations need no lock on the shard; on
+/// PostgreSQL an insert racing one not yet committed waits for it to end).
+pub async fn insert_if_free<C: ConnectionTrait>(
     db: &C,
     permit_id: i64,
     entry: Entry,
     now: DateTime<Utc>,
-) -> Result<()> {
-    let row = ActiveModel {
-        permit_id: Set(permit_id),
-        shard: Set(entry.shard),
-        idx: Set(entry.idx),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+) -> Result<bool> {
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns([
+            Column::PermitId,
+            Column::Shard,
+            Column::Idx,
+            Column::CreatedAt,
+        ])
+        .values([
+            permit_id.into(),
+            entry.shard.into(),
+            entry.idx.into(),
+            now.into(),
+        ])
+        .map_err(|e| crate::store::StoreError::Database(DbErr::Custom(e.to_string())))?
+        .on_conflict(
+            OnConflict::columns([Column::Shard, Column::Idx])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    Ok(db.execute(&insert).await?.rows_affected() == 1)
 }
 
 /// The latest version of `permit_id`.
