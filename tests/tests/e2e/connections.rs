@@ -41,10 +41,10 @@ fn nodelay_of_sockets_to(port: u16) -> Vec<bool> {
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         let socket = SockRef::from(&fd);
         let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
-        if peer.is_some_and(|p| p.port() == port) {
-            if let Ok(nodelay) = socket.tcp_nodelay() {
-                found.push(nodelay);
-            }
+        if peer.is_some_and(|p| p.port() == port)
+            && let Ok(nodelay) = socket.tcp_nodelay()
+        {
+            found.push(nodelay);
         }
     }
     found
