@@ -32,16 +32,7 @@ pub enum Command {
     #[command(subcommand)]
     Staff(StaffCommand),
     /// Print an access token for a resident (support and tests).
-    Token {
-        /// The resident's phone number.
-        #[arg(long, required_unless_present = "seeded", conflicts_with = "seeded")]
-        resident: Option<String>,
-        /// Or the resident with this id made by `epermit seed`, by the seed's phone rule
-        /// (`commands::seed::phone`): a script gets a seeded resident's token without handling
-        /// a phone number.
-        #[arg(long)]
-        seeded: Option<i64>,
-    },
+    Token(TokenArgs),
     /// The residence rules (SPEC §3).
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -79,6 +70,21 @@ pub struct SeedArgs {
     /// Add to a database that has residents already (else refused).
     #[arg(long)]
     pub append: bool,
+}
+
+/// `epermit token …`: whom the token is for, named by exactly one of the two (clap refuses
+/// neither and both).
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct TokenArgs {
+    /// The resident's phone number.
+    #[arg(long)]
+    pub resident: Option<String>,
+    /// Or the resident with this id made by `epermit seed`, by the seed's phone rule
+    /// (`commands::seed::phone`): a script gets a seeded resident's token without handling
+    /// a phone number.
+    #[arg(long)]
+    pub seeded: Option<i64>,
 }
 
 /// `epermit import …`

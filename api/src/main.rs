@@ -27,8 +27,11 @@ fn main() -> ExitCode {
                 append: args.append,
             },
         ),
-        Command::Token { resident, seeded } => {
-            let phone = resident.or_else(|| seeded.map(commands::seed::phone));
+        Command::Token(who) => {
+            // The group makes one of the two present; an empty phone would be refused anyway.
+            let phone = who
+                .resident
+                .or_else(|| who.seeded.map(commands::seed::phone));
             commands::operator::resident_token(config, &phone.unwrap_or_default())
         }
         Command::Staff(StaffCommand::Add {

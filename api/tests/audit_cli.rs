@@ -98,12 +98,14 @@ fn epermit_token_seeded_is_for_the_seeded_resident_of_that_id_without_a_phone_an
     for shown in [&out, &err, &text] {
         assert!(!shown.contains(&phone), "{shown}");
     }
-    // One or the other, not both.
+    // One or the other: not both, not neither (clap's usage error, exit 2).
     let (code, _, _) = run_in(
         dir.path(),
         &["token", "--seeded", "2", "--resident", "13812345678"],
     );
     assert_eq!(code, Some(2));
+    let (code, _, err) = run_in(dir.path(), &["token"]);
+    assert_eq!(code, Some(2), "{err}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use policy::calendar::{add_days, add_months, day_in_shanghai};
 use policy::{District, Period, PermitNumber};
 
 use crate::cbor::whole_seconds;
-use crate::keys::VerifyingKey;
+use crate::keys::{Signature, VerifyingKey};
 use crate::masked_id::MaskedIdNumber;
 use crate::permit::{self, PermitClaims, StatusRef, expiry_instant};
 use crate::presentation;
@@ -164,5 +164,52 @@ impl Demo {
     /// The pinned root keys.
     pub fn root_keys(&self) -> Vec<VerifyingKey> {
         vec![self.root.public_key()]
+    }
+
+    /// The floor of verifying the presentation `text` of this demo's permit: the two messages a
+    /// verification checks a signature over (the issuer's and the holder's Sig_structure, at
+    /// their real sizes), signed, with their keys. What the benches measure verification against.
+    pub fn signature_floor(&self, text: &str) -> Result<SignatureFloor> {
+        use coset::TaggedCborSerializable;
+        let cose = |bytes: &[u8]| {
+            coset::CoseSign1::from_tagged_slice(bytes).map_err(|_| Error::Malformed("COSE_Sign1"))
+        };
+        let (_, outer) = qr_text::decode(text)?;
+        let holder_message = cose(&outer)?.tbs_data(b"");
+        let issuer_message = cose(&self.credential()?)?.tbs_data(b"");
+        Ok(SignatureFloor {
+            issuer_signature: self.issuer.sign(&issuer_message)?,
+            holder_signature: self.holder.sign(&holder_message)?,
+            issuer_message,
+            holder_message,
+            issuer_key: self.issuer.public_key(),
+            holder_key: self.holder.public_key(),
+        })
+    }
+}
+
+/// Two signed messages of a presentation's sizes: see [`Demo::signature_floor`].
+#[derive(Debug, Clone)]
+pub struct SignatureFloor {
+    issuer_message: Vec<u8>,
+    holder_message: Vec<u8>,
+    issuer_signature: Signature,
+    holder_signature: Signature,
+    issuer_key: VerifyingKey,
+    holder_key: VerifyingKey,
+}
+
+impl SignatureFloor {
+    /// Both `verify_strict` calls, as a verification makes them: true when both signatures hold.
+    pub fn verify_strict_both(&self) -> bool {
+        let issuer = self.issuer_key.verify_strict(
+            std::hint::black_box(&self.issuer_message),
+            &self.issuer_signature,
+        );
+        let holder = self.holder_key.verify_strict(
+            std::hint::black_box(&self.holder_message),
+            &self.holder_signature,
+        );
+        issuer.is_ok() && holder.is_ok()
     }
 }

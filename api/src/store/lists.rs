@@ -2,9 +2,9 @@
 //! verifier never accepts a trust list with a lower sequence than one it holds).
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, DeriveIden};
+use sea_orm::{ConnectionTrait, DeriveIden};
 
-use super::{Result, StoreError, found};
+use super::{Result, found};
 
 /// Which list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,8 +39,7 @@ pub async fn bump<C: ConnectionTrait>(db: &C, list: ListName) -> Result<i64> {
     let insert = Query::insert()
         .into_table(ListSequences::Table)
         .columns([ListSequences::Name, ListSequences::Sequence])
-        .values([list.as_str().into(), 0i64.into()])
-        .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
+        .values([list.as_str().into(), 0i64.into()])?
         .on_conflict(
             OnConflict::column(ListSequences::Name)
                 .do_nothing()

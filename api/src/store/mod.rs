@@ -107,6 +107,14 @@ impl From<DbErr> for StoreError {
     }
 }
 
+/// A statement the query builder refused to build (values not matching the columns named): a
+/// programming error, reported like any other database error (→ HTTP 500, logged).
+impl From<sea_orm::sea_query::error::Error> for StoreError {
+    fn from(err: sea_orm::sea_query::error::Error) -> Self {
+        StoreError::Database(DbErr::Custom(err.to_string()))
+    }
+}
+
 /// Whether `err` says the database is out of reach rather than that a statement failed.
 fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;

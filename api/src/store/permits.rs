@@ -155,8 +155,7 @@ pub async fn ensure_counter<C: ConnectionTrait>(db: &C, district: i32, year: i32
             PermitSequences::Year,
             PermitSequences::Next,
         ])
-        .values([district.into(), year.into(), 1i64.into()])
-        .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
+        .values([district.into(), year.into(), 1i64.into()])?
         .on_conflict(
             OnConflict::columns([PermitSequences::District, PermitSequences::Year])
                 .do_nothing()

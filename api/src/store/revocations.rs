@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 
-use super::{Result, StoreError};
+use super::Result;
 
 /// An account's revocation epoch.
 #[sea_orm::model]
@@ -41,8 +41,7 @@ pub async fn bump<C: ConnectionTrait>(db: &C, subject: &str, now: DateTime<Utc>)
     let insert = Query::insert()
         .into_table(Entity)
         .columns([Column::Subject, Column::Epoch, Column::ChangedAt])
-        .values([subject.into(), 0i64.into(), now.timestamp_micros().into()])
-        .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
+        .values([subject.into(), 0i64.into(), now.timestamp_micros().into()])?
         .on_conflict(OnConflict::column(Column::Subject).do_nothing().to_owned())
         .to_owned();
     db.execute(&insert).await?;

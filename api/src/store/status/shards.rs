@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict, Query};
 use sea_orm::{DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
 
-use crate::store::{Result, StoreError, found};
+use crate::store::{Result, found};
 
 /// A shard.
 #[sea_orm::model]
@@ -100,8 +100,7 @@ pub async fn create(
             vec![0u8; usize::try_from(size / 4).unwrap_or(0)].into(),
             0i64.into(),
             now.timestamp_micros().into(),
-        ])
-        .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
+        ])?
         .on_conflict(OnConflict::column(Column::Id).do_nothing().to_owned())
         .to_owned();
     if txn.execute(&insert).await?.rows_affected() == 1 {

@@ -51,8 +51,7 @@ pub async fn insert_if_free<C: ConnectionTrait>(
             entry.shard.into(),
             entry.idx.into(),
             now.into(),
-        ])
-        .map_err(|e| crate::store::StoreError::Database(DbErr::Custom(e.to_string())))?
+        ])?
         .on_conflict(
             OnConflict::columns([Column::Shard, Column::Idx])
                 .do_nothing()
