@@ -12,21 +12,26 @@
 //! Each scale runs in its own service with its own database (created and dropped, as in the
 //! tests), seeded by `epermit seed`'s own code ([`api::commands::seed::seed`]): residents with
 //! one to three registrations, 96 % holding a permit (1 % suspended, 0.5 % revoked), 2 % with a
-//! pending application. Requests are sent one at a time, each timed from send to the last byte:
-//! verify a random seeded permit's QR (a school verifier), approve a pending application (the
-//! officer of its district; oldest first), the report of a random seeded holder (a resident
-//! token minted for them), the officer queue (`GET /v1/applications?status=submitted`, an
-//! officer of a random district), the police look-up of a random seeded permit number.
+//! pending application. All scales are seeded first and stay up; then each round measures them
+//! side by side, interleaved request by request (A then B, B then A, …), so a change of
+//! the machine's load during the run falls on every scale alike and the ratio stays fair.
+//! Requests are sent one at a time, each timed from send to the last byte: verify a random
+//! seeded permit's QR (a school verifier), approve a pending application (the officer of its
+//! district; oldest first), the report of a random seeded holder (a resident token minted for
+//! them), the officer queue (`GET /v1/applications?status=submitted`, an officer of a random
+//! district), the police look-up of a random seeded permit number. Each round picks new
+//! permits and holders; the table of each round is printed, then the range of the ratios over
+//! the rounds.
 //!
 //! Knobs (environment): `SCALE_BENCH_SCALES` (comma-separated resident counts; default
-//! `10000,1000000`), `SAMPLES` (200 per call; approvals at most the pending applications).
+//! `10000,1000000`), `SAMPLES` (200 per call and round), `ROUNDS` (3; approvals per round: at
+//! most the smallest scale's pending applications divided by the rounds).
 
 use std::time::{Duration, Instant};
 
 use api::auth::jwt::{Principal, Role, Subject};
 use api::commands::seed::{self, Plan};
 use api::store::status::layout::Rng;
-use epermit_tests::fixtures::post;
 use epermit_tests::{TestApp, spawn_app_with};
 use policy::District;
 use sea_orm::{ConnectionTrait, Statement};
@@ -74,14 +79,50 @@ async fn timed(times: &mut Vec<Duration>, want: u16, request: reqwest::RequestBu
     );
 }
 
-/// One scale's results: (name, p50, p99) per call.
-struct Row {
-    residents: u64,
-    seed_s: f64,
-    calls: Vec<(&'static str, (f64, f64), usize)>,
+/// The calls measured.
+#[derive(Clone, Copy, PartialEq)]
+enum Call {
+    Verify,
+    Approve,
+    Report,
+    Queue,
+    Lookup,
 }
 
-async fn measure(residents: u64) -> Row {
+impl Call {
+    /// In the order they are printed.
+    const ALL: [Call; 5] = [
+        Call::Verify,
+        Call::Approve,
+        Call::Report,
+        Call::Queue,
+        Call::Lookup,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Call::Verify => "POST /v1/verify",
+            Call::Approve => "approve",
+            Call::Report => "report",
+            Call::Queue => "officer queue",
+            Call::Lookup => "police lookup",
+        }
+    }
+}
+
+/// One seeded scale, up for the whole run.
+struct Scale {
+    residents: u64,
+    seed_s: f64,
+    app: TestApp,
+    school: String,
+    police: String,
+    /// (district code, an officer's token), one per district.
+    officers: Vec<(String, String)>,
+    rng: Rng,
+}
+
+async fn seeded(residents: u64) -> Scale {
     let app = spawn_app_with(&[
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", "100000000"),
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", "100000000"),
@@ -110,8 +151,6 @@ async fn measure(residents: u64) -> Row {
         report.pending,
         report.shards
     );
-    let samples = knob("SAMPLES", 200) as usize;
-    let mut rng = Rng(0x5eed ^ residents);
     let school = app
         .staff_token("school-bench", "verifier", None, Some("school"))
         .await;
@@ -127,15 +166,26 @@ async fn measure(residents: u64) -> Row {
                 .await,
         ));
     }
+    Scale {
+        residents,
+        seed_s,
+        app,
+        school,
+        police,
+        officers,
+        rng: Rng(0x5eed ^ residents),
+    }
+}
 
-    // Random seeded permits that are active: (number, credential, resident).
+/// `samples` random seeded permits that are active: (number, credential, resident).
+async fn pick(scale: &mut Scale, samples: usize) -> Vec<(String, String, i64)> {
     let mut picked = Vec::new();
     while picked.len() < samples {
         let ids: Vec<String> = (0..samples)
-            .map(|_| (1 + rng.below(residents)).to_string())
+            .map(|_| (1 + scale.rng.below(scale.residents)).to_string())
             .collect();
         for r in rows(
-            &app,
+            &scale.app,
             format!(
                 "SELECT number, credential, resident_id FROM permits WHERE status = 'active' \
                  AND resident_id IN ({})",
@@ -151,124 +201,157 @@ async fn measure(residents: u64) -> Row {
         }
     }
     picked.truncate(samples);
+    picked
+}
 
-    let mut verify = Vec::new();
-    for (_, qr, _) in &picked {
-        let request = app
-            .client
-            .post(app.url("/v1/verify"))
-            .bearer_auth(&school)
-            .json(&json!({ "qr": qr }));
-        timed(&mut verify, 200, request).await;
-    }
-
-    let mut report_times = Vec::new();
-    let now = chrono::Utc::now();
-    for (_, _, resident) in &picked {
-        let principal = Principal {
-            subject: Subject::Resident(*resident),
-            role: Role::Resident,
-        };
-        let token = state
-            .jwt
-            .issue(principal, now, chrono::Duration::minutes(30))
-            .expect("token");
-        let request = app
-            .client
-            .get(app.url("/v1/permits/me/report"))
-            .bearer_auth(token);
-        timed(&mut report_times, 200, request).await;
-    }
-
-    let mut lookup = Vec::new();
-    for (number, _, _) in &picked {
-        let request = app
-            .client
-            .get(app.url(&format!("/v1/permits/{number}?purpose=case:ZJ-2026-000001")))
-            .bearer_auth(&police);
-        timed(&mut lookup, 200, request).await;
-    }
-
-    let mut queue = Vec::new();
-    for _ in 0..samples {
-        let (_, officer) = &officers[rng.below(officers.len() as u64) as usize];
-        let request = app
-            .client
-            .get(app.url("/v1/applications?status=submitted"))
-            .bearer_auth(officer);
-        timed(&mut queue, 200, request).await;
-    }
-
-    // Approvals: the oldest pending applications, round the districts.
-    let pending = rows(
-        &app,
+/// The `n` oldest pending applications: (id, the token of an officer of its district).
+async fn pending(scale: &Scale, n: usize) -> Vec<(i64, String)> {
+    let found = rows(
+        &scale.app,
         format!(
-            "SELECT id, district FROM applications WHERE status = 'submitted' ORDER BY id LIMIT {}",
-            samples
+            "SELECT id, district FROM applications WHERE status = 'submitted' ORDER BY id LIMIT {n}"
         ),
     )
     .await;
-    let mut approve = Vec::new();
-    for r in pending {
-        let id: i64 = r.try_get("", "id").expect("id");
-        let district: i32 = r.try_get("", "district").expect("district");
-        let officer = &officers
-            .iter()
-            .find(|(code, _)| *code == district.to_string())
-            .expect("an officer of the district")
-            .1;
-        let t = Instant::now();
-        let response = post(
-            &app,
-            officer,
-            &format!("/v1/applications/{id}/approve"),
-            json!({}),
-        )
-        .await;
-        let status = response.status();
-        let _ = response.bytes().await;
-        approve.push(t.elapsed());
-        assert_eq!(status, 201, "approve {id}");
-    }
+    found
+        .into_iter()
+        .map(|r| {
+            let id: i64 = r.try_get("", "id").expect("id");
+            let district: i32 = r.try_get("", "district").expect("district");
+            let officer = scale
+                .officers
+                .iter()
+                .find(|(code, _)| *code == district.to_string())
+                .expect("an officer of the district")
+                .1
+                .clone();
+            (id, officer)
+        })
+        .collect()
+}
 
-    Row {
-        residents,
-        seed_s,
-        calls: vec![
-            ("POST /v1/verify", stats(&mut verify), verify.len()),
-            ("approve", stats(&mut approve), approve.len()),
-            ("report", stats(&mut report_times), report_times.len()),
-            ("officer queue", stats(&mut queue), queue.len()),
-            ("police lookup", stats(&mut lookup), lookup.len()),
-        ],
+/// The `i`-th request of `call` to `scale`, for the round's picks, and the status it must get.
+fn request(
+    scale: &mut Scale,
+    call: Call,
+    picked: &[(String, String, i64)],
+    approvals: &[(i64, String)],
+    i: usize,
+) -> (reqwest::RequestBuilder, u16) {
+    let app = &scale.app;
+    let (number, qr, resident) = &picked[i % picked.len()];
+    match call {
+        Call::Verify => (
+            app.client
+                .post(app.url("/v1/verify"))
+                .bearer_auth(&scale.school)
+                .json(&json!({ "qr": qr })),
+            200,
+        ),
+        Call::Approve => {
+            let (id, officer) = &approvals[i];
+            (
+                app.client
+                    .post(app.url(&format!("/v1/applications/{id}/approve")))
+                    .bearer_auth(officer)
+                    .json(&json!({})),
+                201,
+            )
+        }
+        Call::Report => {
+            let principal = Principal {
+                subject: Subject::Resident(*resident),
+                role: Role::Resident,
+            };
+            let token = app
+                .state
+                .jwt
+                .issue(principal, chrono::Utc::now(), chrono::Duration::minutes(30))
+                .expect("token");
+            (
+                app.client
+                    .get(app.url("/v1/permits/me/report"))
+                    .bearer_auth(token),
+                200,
+            )
+        }
+        Call::Queue => {
+            let at = scale.rng.below(scale.officers.len() as u64) as usize;
+            (
+                app.client
+                    .get(app.url("/v1/applications?status=submitted"))
+                    .bearer_auth(&scale.officers[at].1),
+                200,
+            )
+        }
+        Call::Lookup => (
+            app.client
+                .get(app.url(&format!("/v1/permits/{number}?purpose=case:ZJ-2026-000001")))
+                .bearer_auth(&scale.police),
+            200,
+        ),
     }
 }
 
-fn print(backend: &str, rows: &[Row]) {
-    println!("\nbackend {backend}: p50/p99 in ms (samples)");
-    print!("{:<18}", "call");
-    for r in rows {
-        print!(" {:>24}", format!("{} residents", r.residents));
+/// One round: every call, interleaved over the scales. Per scale, per call: (p50, p99, n).
+async fn round(
+    scales: &mut [Scale],
+    samples: usize,
+    approvals: usize,
+) -> Vec<Vec<(f64, f64, usize)>> {
+    let mut picks = Vec::new();
+    let mut queued = Vec::new();
+    for scale in scales.iter_mut() {
+        picks.push(pick(scale, samples).await);
+        queued.push(pending(scale, approvals).await);
     }
-    if rows.len() > 1 {
+    let mut table = vec![Vec::new(); scales.len()];
+    for call in Call::ALL {
+        let n = if call == Call::Approve {
+            approvals
+        } else {
+            samples
+        };
+        let mut times = vec![Vec::with_capacity(n); scales.len()];
+        for i in 0..n {
+            // Every other request the other scale goes first, so neither always follows.
+            let mut order: Vec<usize> = (0..scales.len()).collect();
+            if i % 2 == 1 {
+                order.reverse();
+            }
+            for s in order {
+                let (request, want) = request(&mut scales[s], call, &picks[s], &queued[s], i);
+                timed(&mut times[s], want, request).await;
+            }
+        }
+        for (s, t) in times.iter_mut().enumerate() {
+            let (p50, p99) = stats(t);
+            table[s].push((p50, p99, t.len()));
+        }
+    }
+    table
+}
+
+fn print(backend: &str, scales: &[Scale], label: &str, table: &[Vec<(f64, f64, usize)>]) {
+    println!("\nbackend {backend}, {label}: p50/p99 in ms (samples)");
+    print!("{:<18}", "call");
+    for s in scales {
+        print!(" {:>24}", format!("{} residents", s.residents));
+    }
+    if scales.len() > 1 {
         print!(" {:>12} {:>12}", "ratio p50", "ratio p99");
     }
     println!();
-    print!("{:<18}", "seed (s)");
-    for r in rows {
-        print!(" {:>24.1}", r.seed_s);
-    }
-    println!();
-    for (i, (name, _, _)) in rows[0].calls.iter().enumerate() {
-        print!("{name:<18}");
-        for r in rows {
-            let (_, (p50, p99), n) = r.calls[i];
+    for (c, call) in Call::ALL.iter().enumerate() {
+        print!("{:<18}", call.name());
+        for column in table {
+            let (p50, p99, n) = column[c];
             print!(" {:>24}", format!("{p50:.2}/{p99:.2} ({n})"));
         }
-        if let (Some(small), Some(large)) = (rows.first(), rows.last())
-            && rows.len() > 1
+        if let (Some(small), Some(large)) = (table.first(), table.last())
+            && table.len() > 1
         {
-            let (s, l) = (small.calls[i].1, large.calls[i].1);
+            let (s, l) = (small[c], large[c]);
             print!(" {:>11.2}× {:>11.2}×", l.0 / s.0, l.1 / s.1);
         }
         println!();
@@ -282,19 +365,66 @@ fn main() {
 
 async fn run() {
     let pg = std::env::var("EPERMIT_TEST_DATABASE_URL").is_ok();
-    let scales: Vec<u64> = std::env::var("SCALE_BENCH_SCALES")
+    let backend = if pg { "postgres" } else { "sqlite" };
+    let counts: Vec<u64> = std::env::var("SCALE_BENCH_SCALES")
         .unwrap_or_else(|_| "10000,1000000".to_owned())
         .split(',')
         .map(|s| s.trim().parse().expect("a resident count"))
         .collect();
-    let mut rows = Vec::new();
-    for residents in scales {
-        let t = Instant::now();
-        rows.push(measure(residents).await);
-        println!(
-            "scale {residents}: {:.1} s in all",
-            t.elapsed().as_secs_f64()
-        );
+    let samples = knob("SAMPLES", 200) as usize;
+    let rounds = knob("ROUNDS", 3).max(1) as usize;
+    let mut scales = Vec::new();
+    for residents in counts {
+        scales.push(seeded(residents).await);
     }
-    print(if pg { "postgres" } else { "sqlite" }, &rows);
+    println!(
+        "\nseed (s): {}",
+        scales
+            .iter()
+            .map(|s| format!("{} residents {:.1}", s.residents, s.seed_s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Each round approves its own applications: the smallest scale's pending ones, shared out.
+    let mut fewest = usize::MAX;
+    for scale in &scales {
+        fewest = fewest.min(pending(scale, samples * rounds).await.len());
+    }
+    let approvals = (fewest / rounds).min(samples);
+    let mut ratios: Vec<Vec<(f64, f64)>> = vec![Vec::new(); Call::ALL.len()];
+    for r in 1..=rounds {
+        let t = Instant::now();
+        let table = round(&mut scales, samples, approvals).await;
+        print(
+            backend,
+            &scales,
+            &format!("round {r} of {rounds} ({:.0} s)", t.elapsed().as_secs_f64()),
+            &table,
+        );
+        if let (Some(small), Some(large)) = (table.first(), table.last()) {
+            for (c, ratio) in ratios.iter_mut().enumerate() {
+                ratio.push((large[c].0 / small[c].0, large[c].1 / small[c].1));
+            }
+        }
+    }
+    if scales.len() > 1 {
+        println!(
+            "\nbackend {backend}: ratio of the largest scale to the smallest, range over {rounds} rounds (goal ≤ 1.2×)"
+        );
+        for (call, ratio) in Call::ALL.iter().zip(&ratios) {
+            let range = |f: fn(&(f64, f64)) -> f64| {
+                let (lo, hi) = ratio
+                    .iter()
+                    .map(f)
+                    .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+                format!("{lo:.2}–{hi:.2}×")
+            };
+            println!(
+                "{:<18} p50 {:>14}   p99 {:>14}",
+                call.name(),
+                range(|r| r.0),
+                range(|r| r.1)
+            );
+        }
+    }
 }
