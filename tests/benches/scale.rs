@@ -18,14 +18,17 @@
 //! Requests are sent one at a time, each timed from send to the last byte: verify a random
 //! seeded permit's QR (a school verifier), approve a pending application (the officer of its
 //! district; oldest first), the report of a random seeded holder (a resident token minted for
-//! them), the officer queue (`GET /v1/applications?status=submitted`, an officer of a random
-//! district), the police look-up of a random seeded permit number. Each round picks new
+//! them), the officer queue of a random district twice — a page of 5 (`GET
+//! /v1/applications?status=submitted&limit=5`: the same rows at every scale, so the figure shows
+//! what the size of the city costs) and the console's own request (no `limit`: the default page of
+//! 100, which at 10 k holds the ~15 a district has, so it also measures a bigger answer) — the
+//! police look-up of a random seeded permit number. Each round picks new
 //! permits and holders; the table of each round is printed, then the range of the ratios over
 //! the rounds.
 //!
 //! Knobs (environment): `SCALE_BENCH_SCALES` (comma-separated resident counts; default
 //! `10000,1000000`), `SAMPLES` (200 per call and round), `ROUNDS` (3; approvals per round: at
-//! most the smallest scale's pending applications divided by the rounds).
+//! most half the smallest scale's pending applications divided by the rounds).
 
 use std::time::{Duration, Instant};
 
@@ -64,8 +67,8 @@ async fn rows(app: &TestApp, sql: String) -> Vec<sea_orm::QueryResult> {
         .expect("query")
 }
 
-/// One timed request: its status must be `want`.
-async fn timed(times: &mut Vec<Duration>, want: u16, request: reqwest::RequestBuilder) {
+/// One timed request: its status must be `want`. Returns the body.
+async fn timed(times: &mut Vec<Duration>, want: u16, request: reqwest::RequestBuilder) -> Vec<u8> {
     let t = Instant::now();
     let r = request.send().await.expect("request");
     let status = r.status();
@@ -77,6 +80,7 @@ async fn timed(times: &mut Vec<Duration>, want: u16, request: reqwest::RequestBu
         "{}",
         String::from_utf8_lossy(&body[..body.len().min(300)])
     );
+    body.to_vec()
 }
 
 /// The calls measured.
@@ -86,16 +90,20 @@ enum Call {
     Approve,
     Report,
     Queue,
+    ConsoleQueue,
     Lookup,
 }
 
 impl Call {
     /// In the order they are printed.
-    const ALL: [Call; 5] = [
+    /// In the order they are measured and printed: the queues before the approvals take from
+    /// them.
+    const ALL: [Call; 6] = [
         Call::Verify,
+        Call::Queue,
+        Call::ConsoleQueue,
         Call::Approve,
         Call::Report,
-        Call::Queue,
         Call::Lookup,
     ];
 
@@ -104,7 +112,8 @@ impl Call {
             Call::Verify => "POST /v1/verify",
             Call::Approve => "approve",
             Call::Report => "report",
-            Call::Queue => "officer queue",
+            Call::Queue => "queue, page of 5",
+            Call::ConsoleQueue => "queue, console's",
             Call::Lookup => "police lookup",
         }
     }
@@ -275,11 +284,15 @@ fn request(
                 200,
             )
         }
-        Call::Queue => {
+        Call::Queue | Call::ConsoleQueue => {
             let at = scale.rng.below(scale.officers.len() as u64) as usize;
+            let path = match call {
+                Call::Queue => "/v1/applications?status=submitted&limit=5",
+                _ => "/v1/applications?status=submitted",
+            };
             (
                 app.client
-                    .get(app.url("/v1/applications?status=submitted"))
+                    .get(app.url(path))
                     .bearer_auth(&scale.officers[at].1),
                 200,
             )
@@ -293,12 +306,19 @@ fn request(
     }
 }
 
-/// One round: every call, interleaved over the scales. Per scale, per call: (p50, p99, n).
-async fn round(
-    scales: &mut [Scale],
-    samples: usize,
-    approvals: usize,
-) -> Vec<Vec<(f64, f64, usize)>> {
+/// Per scale, per call: (p50 ms, p99 ms, samples, mean rows of a queue page).
+type Table = Vec<Vec<(f64, f64, usize, f64)>>;
+
+/// The rows of a queue page.
+fn page_rows(body: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["items"].as_array().map(Vec::len))
+        .expect("a page of applications")
+}
+
+/// One round: every call, interleaved over the scales.
+async fn round(scales: &mut [Scale], samples: usize, approvals: usize) -> Table {
     let mut picks = Vec::new();
     let mut queued = Vec::new();
     for scale in scales.iter_mut() {
@@ -313,6 +333,7 @@ async fn round(
             samples
         };
         let mut times = vec![Vec::with_capacity(n); scales.len()];
+        let mut rows = vec![0usize; scales.len()];
         for i in 0..n {
             // Every other request the other scale goes first, so neither always follows.
             let mut order: Vec<usize> = (0..scales.len()).collect();
@@ -321,18 +342,21 @@ async fn round(
             }
             for s in order {
                 let (request, want) = request(&mut scales[s], call, &picks[s], &queued[s], i);
-                timed(&mut times[s], want, request).await;
+                let body = timed(&mut times[s], want, request).await;
+                if matches!(call, Call::Queue | Call::ConsoleQueue) {
+                    rows[s] += page_rows(&body);
+                }
             }
         }
         for (s, t) in times.iter_mut().enumerate() {
             let (p50, p99) = stats(t);
-            table[s].push((p50, p99, t.len()));
+            table[s].push((p50, p99, t.len(), rows[s] as f64 / n.max(1) as f64));
         }
     }
     table
 }
 
-fn print(backend: &str, scales: &[Scale], label: &str, table: &[Vec<(f64, f64, usize)>]) {
+fn print(backend: &str, scales: &[Scale], label: &str, table: &Table) {
     println!("\nbackend {backend}, {label}: p50/p99 in ms (samples)");
     print!("{:<18}", "call");
     for s in scales {
@@ -345,8 +369,13 @@ fn print(backend: &str, scales: &[Scale], label: &str, table: &[Vec<(f64, f64, u
     for (c, call) in Call::ALL.iter().enumerate() {
         print!("{:<18}", call.name());
         for column in table {
-            let (p50, p99, n) = column[c];
-            print!(" {:>24}", format!("{p50:.2}/{p99:.2} ({n})"));
+            let (p50, p99, n, rows) = column[c];
+            let page = if rows > 0.0 {
+                format!(", {rows:.0} rows")
+            } else {
+                String::new()
+            };
+            print!(" {:>24}", format!("{p50:.2}/{p99:.2} ({n}{page})"));
         }
         if let (Some(small), Some(large)) = (table.first(), table.last())
             && table.len() > 1
@@ -385,12 +414,13 @@ async fn run() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    // Each round approves its own applications: the smallest scale's pending ones, shared out.
+    // Each round approves its own applications: half the smallest scale's pending ones, shared
+    // out, so its queue still fills a page of 5 in every district in the last round.
     let mut fewest = usize::MAX;
     for scale in &scales {
         fewest = fewest.min(pending(scale, samples * rounds).await.len());
     }
-    let approvals = (fewest / rounds).min(samples);
+    let approvals = (fewest / 2 / rounds).min(samples);
     let mut ratios: Vec<Vec<(f64, f64)>> = vec![Vec::new(); Call::ALL.len()];
     for r in 1..=rounds {
         let t = Instant::now();
