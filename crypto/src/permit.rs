@@ -718,6 +718,80 @@ mod tests {
         }
     }
 
+    /// `claims` encoded with the value at `key` replaced (or added) by `value`; in the private
+    /// claim when `private`.
+    fn with(claims: &PermitClaims, private: bool, key: i64, value: Value) -> Vec<u8> {
+        let Value::Map(mut entries) = encode_claims(claims).unwrap() else {
+            unreachable!()
+        };
+        let map = if private {
+            let (_, inner) = entries
+                .iter_mut()
+                .find(|(k, _)| *k == int(PRIVATE_CLAIM))
+                .unwrap();
+            let Value::Map(m) = inner else { unreachable!() };
+            m
+        } else {
+            &mut entries
+        };
+        match map.iter_mut().find(|(k, _)| *k == int(key)) {
+            Some((_, v)) => *v = value,
+            None => map.push((int(key), value)),
+        }
+        cbor::to_vec(&Value::Map(entries)).unwrap()
+    }
+
+    /// Each range and length rule at its edge: the value just inside is read by both paths to
+    /// the same claims, the one just outside refused by both.
+    #[test]
+    fn values_at_the_edge_of_each_rule_are_decided_by_both_paths_alike() {
+        let claims = claims_of_every_shape().swap_remove(2);
+        let iat = u64::try_from(claims.issued_at.timestamp()).unwrap();
+        let period = |i: u64| {
+            let day = 20_000 + 10 * i;
+            Value::Array(vec![uint(0), uint(day), uint(day + 5)])
+        };
+        let lapse = Value::Array(vec![uint(20_000), Value::Null]);
+        let cases = [
+            (false, CLAIM_EXP, uint(iat + 1), true),
+            (false, CLAIM_EXP, uint(iat), false),
+            (false, CLAIM_IAT, uint(cbor::MAX_EPOCH_SECONDS + 1), false),
+            (true, 1, Value::Text("名".repeat(MAX_NAME_CHARS)), true),
+            (true, 1, Value::Text("名".repeat(MAX_NAME_CHARS + 1)), false),
+            (true, 1, Value::Text(String::new()), false),
+            (true, 4, Value::Text("a".repeat(MAX_ADDRESS_CHARS)), true),
+            (
+                true,
+                4,
+                Value::Text("a".repeat(MAX_ADDRESS_CHARS + 1)),
+                false,
+            ),
+            (true, 3, uint(8), true),
+            (true, 3, uint(9), false),
+            (true, 5, Value::Array((0..64).map(period).collect()), true),
+            (true, 5, Value::Array((0..65).map(period).collect()), false),
+            (
+                true,
+                5,
+                Value::Array(vec![Value::Array(vec![uint(0), uint(20_000)])]),
+                false,
+            ),
+            (true, 6, Value::Array(vec![lapse.clone(); 64]), true),
+            (true, 6, Value::Array(vec![lapse; 65]), false),
+            (true, 6, Value::Array(vec![]), false),
+            (true, 8, uint(MAX_DAY), true),
+            (true, 8, uint(MAX_DAY + 1), false),
+            (true, 9, Value::Null, false),
+            (true, 7, uint(1), false),
+        ];
+        for (private, key, value, ok) in cases {
+            let bytes = with(&claims, private, key, value.clone());
+            let fast = read_claims(&bytes);
+            assert_eq!(fast.is_some(), ok, "{key} {value:?}");
+            assert_eq!(fast, by_value(&bytes), "{key} {value:?}");
+        }
+    }
+
     /// `Value` trees of claims with their maps' entries in another order.
     fn reorder(v: Value, seed: u64) -> Value {
         match v {

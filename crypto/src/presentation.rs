@@ -286,6 +286,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn challenges_at_the_edge_of_their_length_are_decided_by_both_paths_alike() {
+        let (_, credential, now) = demo();
+        for (len, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_CHALLENGE_LEN, true),
+            (MAX_CHALLENGE_LEN + 1, false),
+        ] {
+            let payload = cbor::to_vec(&Value::Map(vec![
+                (int(1), Value::Bytes(credential[1..].to_vec())),
+                (int(2), cbor::time(now)),
+                (int(3), Value::Bytes(vec![7; len])),
+            ]))
+            .unwrap();
+            let fast = read_fields(&payload).map(|f| f.owned());
+            assert_eq!(fast.is_some(), ok, "{len}");
+            assert_eq!(fast, decode_fields(&payload).ok(), "{len}");
+        }
+    }
+
     proptest! {
         /// Bytes flipped, truncated or inserted: what the fast path accepts, the `Value` path
         /// accepts, to the same fields.
