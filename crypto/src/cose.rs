@@ -302,6 +302,64 @@ mod tests {
         }
     }
 
+    /// A COSE_Sign1 (tagged) with the protected header `entries`.
+    fn with_protected(entries: Vec<(Value, Value)>) -> Vec<u8> {
+        let protected = cbor::to_vec(&Value::Map(entries)).unwrap();
+        let sign1 = Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(b"payload".to_vec()),
+            Value::Bytes(vec![1; 64]),
+        ]);
+        cbor::to_vec(&Value::Tag(CoseSign1::TAG, Box::new(sign1))).unwrap()
+    }
+
+    #[test]
+    fn each_protected_header_rule_is_kept_by_both_paths() {
+        let alg = (cbor::int(1), cbor::int(-8));
+        let kid = |n: usize| (cbor::int(4), Value::Bytes(vec![7; n]));
+        let typ = |v: Value| (cbor::int(TYP), v);
+        let cases = [
+            (vec![alg.clone()], true),
+            (vec![alg.clone(), kid(8)], true),
+            (
+                vec![kid(8), alg.clone(), typ(Value::Text("t".into()))],
+                true,
+            ),
+            (vec![alg.clone(), kid(0)], false),
+            (vec![alg.clone(), alg.clone()], false),
+            (vec![alg.clone(), kid(8), kid(8)], false),
+            (vec![(cbor::int(1), cbor::int(-7))], false),
+            (vec![kid(8)], false),
+            (
+                vec![alg.clone(), (cbor::int(3), Value::Text("a/b".into()))],
+                false,
+            ),
+            (
+                vec![
+                    alg.clone(),
+                    (Value::Text("4".into()), Value::Bytes(vec![7; 8])),
+                ],
+                false,
+            ),
+        ];
+        for (entries, ok) in cases {
+            let bytes = with_protected(entries.clone());
+            assert_eq!(Sign1::read(&bytes, true).is_some(), ok, "{entries:?}");
+            assert_eq!(
+                by_sign1(&bytes, true),
+                by_coset(&bytes, true),
+                "{entries:?}"
+            );
+        }
+        // A `typ` that is not text: not the fast path's shape, and to coset no `typ` at all.
+        let bytes = with_protected(vec![alg, typ(cbor::int(5))]);
+        assert_eq!(Sign1::read(&bytes, true), None);
+        let sign1 = by_sign1(&bytes, true).unwrap();
+        assert_eq!(sign1.typ(), None);
+        assert_eq!(Some(sign1), by_coset(&bytes, true));
+    }
+
     #[test]
     fn the_sig_structure_is_coset_s() {
         for bytes in signed_objects() {
