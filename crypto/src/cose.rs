@@ -213,6 +213,16 @@ impl Sign1 {
     }
 }
 
+/// Whatever the fast path reads of `bytes`, tagged or not, the general path reads to the same
+/// value ([`crate::sample::fast_decoders_agree`]).
+#[cfg(any(test, feature = "sample"))]
+pub(crate) fn fast_path_agrees(bytes: &[u8]) -> bool {
+    [true, false].into_iter().all(|tagged| {
+        Sign1::read(bytes, tagged)
+            .is_none_or(|fast| Sign1::by_coset(bytes, tagged, "check").ok() == Some(fast))
+    })
+}
+
 /// `alg` EdDSA (RFC 9053 §2.2).
 const EDDSA: i64 = iana::Algorithm::EdDSA as i64;
 

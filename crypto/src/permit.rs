@@ -502,6 +502,18 @@ fn read_claims(bytes: &[u8]) -> Option<PermitClaims> {
     })
 }
 
+/// Whatever [`read_claims`] reads of `payload`, [`decode_claims`] reads to the same claims
+/// ([`crate::sample::fast_decoders_agree`]).
+#[cfg(any(test, feature = "sample"))]
+pub(crate) fn fast_path_agrees(payload: &[u8]) -> bool {
+    read_claims(payload).is_none_or(|fast| {
+        cbor::from_slice(payload, "check")
+            .and_then(decode_claims)
+            .ok()
+            == Some(fast)
+    })
+}
+
 /// What the private claim −70000 holds.
 struct Private {
     name: String,

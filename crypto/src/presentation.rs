@@ -233,6 +233,13 @@ fn decode_fields(payload: &[u8]) -> Result<Fields<Vec<u8>>> {
     })
 }
 
+/// Whatever [`read_fields`] reads of `payload`, [`decode_fields`] reads to the same fields
+/// ([`crate::sample::fast_decoders_agree`]).
+#[cfg(any(test, feature = "sample"))]
+pub(crate) fn fast_path_agrees(payload: &[u8]) -> bool {
+    read_fields(payload).is_none_or(|fast| decode_fields(payload).ok() == Some(fast.owned()))
+}
+
 /// The fast path of [`decode_fields`] ([`crate::cbor::Reader`]): definite lengths, each key once,
 /// the same checks; `None` for anything else, which [`decode_fields`] then decides.
 fn read_fields(payload: &[u8]) -> Option<Fields<&[u8]>> {
