@@ -1,5 +1,13 @@
 //! Strict CBOR (RFC 8949) reading helpers over `ciborium::Value`: whole-input decoding, maps with
 //! integer keys that refuse duplicates and unknown keys, and range-checked integers.
+//!
+//! [`Reader`] is the fast way in for what verification decodes on every scan (the COSE_Sign1s, the
+//! permit claims, the presentation): it reads the shape the encoders of this crate write straight
+//! from the bytes (`minicbor`'s decoder, no `Value` tree) and answers `None` at the first thing
+//! outside that shape — an indefinite length, a tag, a float, an unknown or repeated key, a value
+//! out of range. A `None` sends the same bytes through the `Value` readers, whose verdict and
+//! error then stand, so the fast path only ever has to be right about what it accepts: anything it
+//! accepts, the `Value` readers accept too, to the same value (property tests of each decoder).
 
 use ciborium::value::{Integer, Value};
 
@@ -130,6 +138,86 @@ impl Map {
             Ok(())
         } else {
             Err(Error::Malformed(self.what))
+        }
+    }
+}
+
+/// A CBOR reader over a byte slice for the fast decoders: every method answers `None` when the
+/// next item is not of the kind asked for (see the module documentation).
+pub(crate) struct Reader<'b>(minicbor::Decoder<'b>);
+
+impl<'b> Reader<'b> {
+    pub(crate) fn new(bytes: &'b [u8]) -> Self {
+        Reader(minicbor::Decoder::new(bytes))
+    }
+
+    /// The entry count of a map of definite length.
+    pub(crate) fn map(&mut self) -> Option<u64> {
+        self.0.map().ok()?
+    }
+
+    /// The length of an array of definite length.
+    pub(crate) fn array(&mut self) -> Option<u64> {
+        self.0.array().ok()?
+    }
+
+    /// A tag's number.
+    pub(crate) fn tag(&mut self) -> Option<u64> {
+        self.0.tag().ok().map(u64::from)
+    }
+
+    /// An integer in the range of `i64` (a map key).
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        self.0.i64().ok()
+    }
+
+    /// An unsigned integer in `range` ([`as_u64`]).
+    pub(crate) fn uint(&mut self, range: std::ops::RangeInclusive<u64>) -> Option<u64> {
+        self.0.u64().ok().filter(|n| range.contains(n))
+    }
+
+    /// A text string of definite length, whatever it holds (a map key).
+    pub(crate) fn key(&mut self) -> Option<&'b str> {
+        self.0.str().ok()
+    }
+
+    /// A text string of definite length, not empty, of at most `max_chars` characters
+    /// ([`as_text`]).
+    pub(crate) fn text(&mut self, max_chars: usize) -> Option<&'b str> {
+        self.key()
+            .filter(|t| !t.is_empty() && t.chars().count() <= max_chars)
+    }
+
+    /// A byte string of definite length.
+    pub(crate) fn bytes(&mut self) -> Option<&'b [u8]> {
+        self.0.bytes().ok()
+    }
+
+    /// Whether the next item is `null`, consuming it if so.
+    pub(crate) fn null(&mut self) -> bool {
+        self.0.datatype().ok() == Some(minicbor::data::Type::Null) && self.0.null().is_ok()
+    }
+
+    /// A NumericDate ([`as_time`]).
+    pub(crate) fn time(&mut self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let secs = self.uint(0..=MAX_EPOCH_SECONDS)?;
+        chrono::DateTime::from_timestamp(i64::try_from(secs).ok()?, 0)
+    }
+
+    /// `Some` when the input has been read to its end.
+    pub(crate) fn end(self) -> Option<()> {
+        (self.0.position() == self.0.input().len()).then_some(())
+    }
+}
+
+/// Fills `slot` with `value` unless a value is there already: for the fast decoders, a map key
+/// read twice (`None`).
+pub(crate) fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
         }
     }
 }

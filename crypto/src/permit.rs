@@ -167,7 +167,10 @@ impl Credential {
         if sign1.typ().is_some() {
             return Err(Error::Malformed("permit header"));
         }
-        let claims = decode_claims(cbor::from_slice(&sign1.payload, "permit claims")?)?;
+        let claims = match read_claims(&sign1.payload) {
+            Some(claims) => claims,
+            None => decode_claims(cbor::from_slice(&sign1.payload, "permit claims")?)?,
+        };
         Ok(Credential { sign1, kid, claims })
     }
 
@@ -214,11 +217,12 @@ fn day(d: NaiveDate, what: &'static str) -> Result<Value> {
 }
 
 fn as_day(v: &Value, what: &'static str) -> Result<NaiveDate> {
-    let n = cbor::as_u64(v, 0..=MAX_DAY, what)?;
-    i64::try_from(n)
-        .ok()
-        .and_then(from_epoch_day)
-        .ok_or(Error::Invalid(what))
+    day_from(cbor::as_u64(v, 0..=MAX_DAY, what)?).ok_or(Error::Invalid(what))
+}
+
+/// The day of day number `n` (at most [`MAX_DAY`]).
+fn day_from(n: u64) -> Option<NaiveDate> {
+    i64::try_from(n).ok().and_then(from_epoch_day)
 }
 
 fn opt_day(v: Value, what: &'static str) -> Result<Option<NaiveDate>> {
@@ -237,17 +241,20 @@ fn district_value(d: DistrictCode) -> Value {
 }
 
 fn as_district_code(v: &Value) -> Result<DistrictCode> {
-    let n = cbor::as_u64(v, 0..=999_999, "period district")?;
+    district_code(cbor::as_u64(v, 0..=999_999, "period district")?)
+        .ok_or(Error::Invalid("period district"))
+}
+
+/// The district of a period's number `n` (at most 999 999): an index, or a code outside Jinhua.
+fn district_code(n: u64) -> Option<DistrictCode> {
     if let Some(d) = District::from_index(n) {
-        return Ok(d.as_code());
+        return Some(d.as_code());
     }
     let code = u32::try_from(n)
         .ok()
-        .and_then(|n| DistrictCode::new(n).ok())
-        .ok_or(Error::Invalid("period district"))?;
+        .and_then(|n| DistrictCode::new(n).ok())?;
     // A Jinhua district always travels as its index: one encoding per value.
-    check(!code.is_jinhua(), "period district")?;
-    Ok(code)
+    (!code.is_jinhua()).then_some(code)
 }
 
 fn as_jinhua_index(v: &Value, what: &'static str) -> Result<District> {
@@ -447,4 +454,419 @@ fn decode_claims(v: Value) -> Result<PermitClaims> {
             uri,
         },
     })
+}
+
+/// The fast path of [`decode_claims`] ([`cbor::Reader`]): the claims read straight from the
+/// payload's bytes when they have the shape [`encode_claims`] writes (definite lengths, integer
+/// and text keys, each key once, in any order), with every check [`decode_claims`] makes; `None`
+/// for anything else, which [`decode_claims`] then decides.
+fn read_claims(bytes: &[u8]) -> Option<PermitClaims> {
+    let mut r = cbor::Reader::new(bytes);
+    let (mut number, mut issued_at, mut expires_at) = (None, None, None);
+    let (mut holder_key, mut private, mut status) = (None, None, None);
+    for _ in 0..r.map()? {
+        match r.int()? {
+            CLAIM_SUB => cbor::once(
+                &mut number,
+                PermitNumber::from_u64(r.uint(0..=u64::MAX)?).ok()?,
+            )?,
+            CLAIM_IAT => cbor::once(&mut issued_at, r.time()?)?,
+            CLAIM_EXP => cbor::once(&mut expires_at, r.time()?)?,
+            CLAIM_CNF => cbor::once(&mut holder_key, read_cnf(&mut r)?)?,
+            PRIVATE_CLAIM => cbor::once(&mut private, read_private(&mut r)?)?,
+            CLAIM_STATUS => cbor::once(&mut status, read_status(&mut r)?)?,
+            _ => return None,
+        }
+    }
+    r.end()?;
+    let (number, issued_at, expires_at) = (number?, issued_at?, expires_at?);
+    if expires_at <= issued_at {
+        return None;
+    }
+    let p = private?;
+    Some(PermitClaims {
+        issuer: number.district(),
+        number,
+        issued_at,
+        expires_at,
+        holder_key,
+        name: p.name,
+        id_number: p.id_number,
+        residence: p.residence,
+        address: p.address,
+        periods: p.periods,
+        lapses: p.lapses,
+        first_issued: p.first_issued,
+        last_endorsed: p.last_endorsed,
+        status: status?,
+    })
+}
+
+/// Whatever [`read_claims`] reads of `payload`, [`decode_claims`] reads to the same claims
+/// ([`crate::sample::fast_decoders_agree`]).
+#[cfg(any(test, feature = "sample"))]
+pub(crate) fn fast_path_agrees(payload: &[u8]) -> bool {
+    read_claims(payload).is_none_or(|fast| {
+        cbor::from_slice(payload, "check")
+            .and_then(decode_claims)
+            .ok()
+            == Some(fast)
+    })
+}
+
+/// What the private claim −70000 holds.
+struct Private {
+    name: String,
+    id_number: MaskedIdNumber,
+    residence: District,
+    address: String,
+    periods: Vec<Period>,
+    lapses: Vec<Lapse>,
+    first_issued: NaiveDate,
+    last_endorsed: Option<NaiveDate>,
+}
+
+fn read_private(r: &mut cbor::Reader<'_>) -> Option<Private> {
+    let (mut name, mut id_number, mut residence, mut address) = (None, None, None, None);
+    let (mut periods, mut lapses, mut first_issued, mut last_endorsed) = (None, None, None, None);
+    for _ in 0..r.map()? {
+        match r.int()? {
+            1 => cbor::once(&mut name, r.text(MAX_NAME_CHARS)?.to_owned())?,
+            2 => cbor::once(
+                &mut id_number,
+                MaskedIdNumber::from_compact(r.text(10)?).ok()?,
+            )?,
+            3 => cbor::once(&mut residence, District::from_index(r.uint(0..=8)?)?)?,
+            4 => cbor::once(&mut address, r.text(MAX_ADDRESS_CHARS)?.to_owned())?,
+            5 => cbor::once(&mut periods, read_periods(r)?)?,
+            6 => cbor::once(&mut lapses, read_lapses(r)?)?,
+            8 => cbor::once(&mut first_issued, day_from(r.uint(0..=MAX_DAY)?)?)?,
+            9 => cbor::once(&mut last_endorsed, day_from(r.uint(0..=MAX_DAY)?)?)?,
+            _ => return None,
+        }
+    }
+    Some(Private {
+        name: name?,
+        id_number: id_number?,
+        residence: residence?,
+        address: address?,
+        periods: periods?,
+        lapses: lapses.unwrap_or_default(),
+        first_issued: first_issued?,
+        last_endorsed,
+    })
+}
+
+fn read_opt_day(r: &mut cbor::Reader<'_>) -> Option<Option<NaiveDate>> {
+    if r.null() {
+        Some(None)
+    } else {
+        day_from(r.uint(0..=MAX_DAY)?).map(Some)
+    }
+}
+
+fn read_periods(r: &mut cbor::Reader<'_>) -> Option<Vec<Period>> {
+    let n = usize::try_from(r.array()?)
+        .ok()
+        .filter(|&n| n <= MAX_RANGES)?;
+    let mut periods = Vec::with_capacity(n);
+    for _ in 0..n {
+        if r.array()? != 3 {
+            return None;
+        }
+        let district = district_code(r.uint(0..=999_999)?)?;
+        let start = day_from(r.uint(0..=MAX_DAY)?)?;
+        let end = read_opt_day(r)?;
+        periods.push(Period::new(district, start, end).ok()?);
+    }
+    Some(periods)
+}
+
+fn read_lapses(r: &mut cbor::Reader<'_>) -> Option<Vec<Lapse>> {
+    // Empty lapses are written by omission; an empty array is a second encoding.
+    let n = usize::try_from(r.array()?)
+        .ok()
+        .filter(|&n| (1..=MAX_RANGES).contains(&n))?;
+    let mut lapses = Vec::with_capacity(n);
+    for _ in 0..n {
+        if r.array()? != 2 {
+            return None;
+        }
+        let from = day_from(r.uint(0..=MAX_DAY)?)?;
+        let until = read_opt_day(r)?;
+        lapses.push(Lapse::new(from, until).ok()?);
+    }
+    Some(lapses)
+}
+
+fn read_cnf(r: &mut cbor::Reader<'_>) -> Option<VerifyingKey> {
+    if r.map()? != 1 || r.int()? != 1 {
+        return None;
+    }
+    let (mut kty, mut crv, mut x) = (None, None, None);
+    for _ in 0..r.map()? {
+        match r.int()? {
+            1 => cbor::once(&mut kty, r.uint(1..=1)?)?,
+            -1 => cbor::once(&mut crv, r.uint(6..=6)?)?,
+            -2 => cbor::once(&mut x, r.bytes()?)?,
+            _ => return None,
+        }
+    }
+    kty?;
+    crv?;
+    public_key_from_bytes(x?).ok()
+}
+
+fn read_status(r: &mut cbor::Reader<'_>) -> Option<StatusRef> {
+    if r.map()? != 1 || r.key()? != "status_list" {
+        return None;
+    }
+    let (mut index, mut uri) = (None, None);
+    for _ in 0..r.map()? {
+        match r.key()? {
+            "idx" => cbor::once(
+                &mut index,
+                u32::try_from(r.uint(0..=u64::from(u32::MAX))?).ok()?,
+            )?,
+            "uri" => cbor::once(&mut uri, r.text(MAX_URI_CHARS)?.to_owned())?,
+            _ => return None,
+        }
+    }
+    Some(StatusRef {
+        index: index?,
+        uri: uri?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sample::{Demo, reference_claims};
+
+    /// The decoding before the fast path: the `Value` tree, then [`decode_claims`].
+    fn by_value(payload: &[u8]) -> Option<PermitClaims> {
+        decode_claims(cbor::from_slice(payload, "test").ok()?).ok()
+    }
+
+    /// Claims of every shape the encoder writes: holder-bound or not, with lapses and a last
+    /// endorsement or without, a period outside Jinhua.
+    fn claims_of_every_shape() -> Vec<PermitClaims> {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let demo = Demo::new(now).unwrap();
+        let mut all = vec![
+            demo.claims.clone(),
+            reference_claims(District::Yiwu, None, now).unwrap(),
+        ];
+        let mut more = demo.claims.clone();
+        let start = more.first_issued;
+        more.lapses = vec![
+            Lapse::new(start, Some(start + chrono::Days::new(3))).unwrap(),
+            Lapse::new(start + chrono::Days::new(9), None).unwrap(),
+        ];
+        more.last_endorsed = Some(start + chrono::Days::new(5));
+        let shanghai = DistrictCode::new(310_101).unwrap();
+        more.periods.insert(
+            0,
+            Period::new(shanghai, start - chrono::Days::new(2000), None).unwrap(),
+        );
+        more.status.index = u32::MAX;
+        all.push(more);
+        all
+    }
+
+    fn payloads() -> Vec<Vec<u8>> {
+        claims_of_every_shape()
+            .iter()
+            .map(|c| cbor::to_vec(&encode_claims(c).unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_path_reads_claims_of_every_shape_as_the_value_path_does() {
+        for (claims, payload) in claims_of_every_shape().into_iter().zip(payloads()) {
+            assert_eq!(read_claims(&payload), Some(claims.clone()));
+            assert_eq!(by_value(&payload), Some(claims));
+        }
+    }
+
+    #[test]
+    fn repeated_unknown_and_retyped_keys_are_refused_by_both_paths() {
+        let claims = claims_of_every_shape().swap_remove(2);
+        let good = encode_claims(&claims).unwrap();
+        let extra = [
+            (int(CLAIM_IAT), uint(1)),
+            (int(99), uint(1)),
+            (Value::Text("2".into()), uint(1)),
+            (
+                int(CLAIM_CNF),
+                encode_cnf(claims.holder_key.as_ref().unwrap()),
+            ),
+        ];
+        for entry in extra {
+            let Value::Map(mut entries) = good.clone() else {
+                unreachable!()
+            };
+            entries.push(entry);
+            let bytes = cbor::to_vec(&Value::Map(entries)).unwrap();
+            assert_eq!(read_claims(&bytes), None);
+            assert_eq!(by_value(&bytes), None);
+        }
+        // Inside the private claim and the status claim too.
+        let Value::Map(entries) = good else {
+            unreachable!()
+        };
+        for key in [PRIVATE_CLAIM, CLAIM_STATUS] {
+            let mut entries = entries.clone();
+            let (_, inner) = entries.iter_mut().find(|(k, _)| *k == int(key)).unwrap();
+            let Value::Map(m) = inner else { unreachable!() };
+            let first = m[0].clone();
+            m.push(first);
+            let bytes = cbor::to_vec(&Value::Map(entries)).unwrap();
+            assert_eq!(read_claims(&bytes), None);
+            assert_eq!(by_value(&bytes), None);
+        }
+    }
+
+    /// `claims` encoded with the value at `key` replaced (or added) by `value`; in the private
+    /// claim when `private`.
+    fn with(claims: &PermitClaims, private: bool, key: i64, value: Value) -> Vec<u8> {
+        let Value::Map(mut entries) = encode_claims(claims).unwrap() else {
+            unreachable!()
+        };
+        let map = if private {
+            let (_, inner) = entries
+                .iter_mut()
+                .find(|(k, _)| *k == int(PRIVATE_CLAIM))
+                .unwrap();
+            let Value::Map(m) = inner else { unreachable!() };
+            m
+        } else {
+            &mut entries
+        };
+        match map.iter_mut().find(|(k, _)| *k == int(key)) {
+            Some((_, v)) => *v = value,
+            None => map.push((int(key), value)),
+        }
+        cbor::to_vec(&Value::Map(entries)).unwrap()
+    }
+
+    /// Each range and length rule at its edge: the value just inside is read by both paths to
+    /// the same claims, the one just outside refused by both.
+    #[test]
+    fn values_at_the_edge_of_each_rule_are_decided_by_both_paths_alike() {
+        let claims = claims_of_every_shape().swap_remove(2);
+        let iat = u64::try_from(claims.issued_at.timestamp()).unwrap();
+        let period = |i: u64| {
+            let day = 20_000 + 10 * i;
+            Value::Array(vec![uint(0), uint(day), uint(day + 5)])
+        };
+        let lapse = Value::Array(vec![uint(20_000), Value::Null]);
+        let cases = [
+            (false, CLAIM_EXP, uint(iat + 1), true),
+            (false, CLAIM_EXP, uint(iat), false),
+            (false, CLAIM_IAT, uint(cbor::MAX_EPOCH_SECONDS + 1), false),
+            (true, 1, Value::Text("名".repeat(MAX_NAME_CHARS)), true),
+            (true, 1, Value::Text("名".repeat(MAX_NAME_CHARS + 1)), false),
+            (true, 1, Value::Text(String::new()), false),
+            (true, 4, Value::Text("a".repeat(MAX_ADDRESS_CHARS)), true),
+            (
+                true,
+                4,
+                Value::Text("a".repeat(MAX_ADDRESS_CHARS + 1)),
+                false,
+            ),
+            (true, 3, uint(8), true),
+            (true, 3, uint(9), false),
+            (true, 5, Value::Array((0..64).map(period).collect()), true),
+            (true, 5, Value::Array((0..65).map(period).collect()), false),
+            (
+                true,
+                5,
+                Value::Array(vec![Value::Array(vec![uint(0), uint(20_000)])]),
+                false,
+            ),
+            (true, 6, Value::Array(vec![lapse.clone(); 64]), true),
+            (true, 6, Value::Array(vec![lapse; 65]), false),
+            (true, 6, Value::Array(vec![]), false),
+            (true, 8, uint(MAX_DAY), true),
+            (true, 8, uint(MAX_DAY + 1), false),
+            (true, 9, Value::Null, false),
+            (true, 7, uint(1), false),
+        ];
+        for (private, key, value, ok) in cases {
+            let bytes = with(&claims, private, key, value.clone());
+            let fast = read_claims(&bytes);
+            assert_eq!(fast.is_some(), ok, "{key} {value:?}");
+            assert_eq!(fast, by_value(&bytes), "{key} {value:?}");
+        }
+    }
+
+    /// `Value` trees of claims with their maps' entries in another order.
+    fn reorder(v: Value, seed: u64) -> Value {
+        match v {
+            Value::Map(mut entries) => {
+                let n = entries.len();
+                if n > 1 {
+                    entries.rotate_left(usize::try_from(seed).unwrap() % n);
+                }
+                Value::Map(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k, reorder(v, seed / 3 + 1)))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(|v| reorder(v, seed)).collect()),
+            v => v,
+        }
+    }
+
+    proptest! {
+        /// Bytes flipped, truncated, inserted, small integers and lengths widened to a second
+        /// byte (a longer encoding of the same value): what the fast path accepts, the `Value`
+        /// path accepts to the same claims, and the two paths together (what `Credential`
+        /// does) decide as the `Value` path alone.
+        #[test]
+        fn what_the_fast_path_accepts_the_value_path_accepts_to_the_same_claims(
+            which in 0usize..3,
+            at in any::<prop::sample::Index>(),
+            flip in any::<u8>(),
+            mutation in 0usize..4,
+        ) {
+            let mut bytes = payloads().swap_remove(which);
+            let i = at.index(bytes.len());
+            match mutation {
+                0 => bytes[i] ^= flip,
+                1 => bytes.truncate(i),
+                2 => bytes.insert(i, flip),
+                _ => {
+                    // The first byte at or after `i` whose additional information is a value
+                    // 0–23 is given a one-byte argument instead (0x18 + major type).
+                    if let Some(j) = (i..bytes.len()).find(|&j| bytes[j] & 0x1f < 24) {
+                        let b = bytes[j];
+                        bytes.splice(j..=j, [(b & 0xe0) | 24, b & 0x1f]);
+                    }
+                }
+            }
+            let value = by_value(&bytes);
+            if let Some(fast) = read_claims(&bytes) {
+                prop_assert_eq!(Some(fast), value.clone());
+            }
+            let both = read_claims(&bytes).or_else(|| by_value(&bytes));
+            prop_assert_eq!(both, value);
+        }
+
+        /// The same claims with the entries of each map in another order: both paths read them.
+        #[test]
+        fn claims_in_any_key_order_read_the_same(which in 0usize..3, seed in any::<u64>()) {
+            let claims = claims_of_every_shape().swap_remove(which);
+            let value = reorder(encode_claims(&claims).unwrap(), seed);
+            let bytes = cbor::to_vec(&value).unwrap();
+            prop_assert_eq!(read_claims(&bytes), Some(claims.clone()));
+            prop_assert_eq!(by_value(&bytes), Some(claims));
+        }
+    }
 }

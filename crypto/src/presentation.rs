@@ -132,26 +132,14 @@ impl Presentation {
         if sign1.kid()?.is_some() || sign1.typ().is_some() {
             return Err(Error::Malformed("presentation header"));
         }
-        let mut m = Map::new(
-            cbor::from_slice(&sign1.payload, "presentation")?,
-            "presentation",
-        )?;
-        let inner = cbor::as_bytes(
-            m.require(1, "presented credential")?,
-            "presented credential",
-        )?;
-        let presented_at = cbor::as_time(&m.require(2, "presented-at")?, "presented-at")?;
-        let challenge = m
-            .take_int(3)
-            .map(|v| cbor::as_bytes(v, "challenge"))
-            .transpose()?;
-        m.finish()?;
-        if challenge
-            .as_ref()
-            .is_some_and(|c| c.is_empty() || c.len() > MAX_CHALLENGE_LEN)
-        {
-            return Err(Error::Invalid("challenge"));
-        }
+        let Fields {
+            credential: inner,
+            presented_at,
+            challenge,
+        } = match read_fields(&sign1.payload) {
+            Some(fields) => fields.owned(),
+            None => decode_fields(&sign1.payload)?,
+        };
         let (credential, credential_cose) = if inner.first() == Some(&TAG_18) {
             (Credential::from_cose(&inner)?, inner)
         } else {
@@ -201,10 +189,153 @@ impl Presentation {
     }
 }
 
+/// A presentation's fields {1 credential, 2 presented-at, 3 challenge?}, the byte strings as `B`.
+#[derive(Debug, PartialEq, Eq)]
+struct Fields<B> {
+    credential: B,
+    presented_at: DateTime<Utc>,
+    challenge: Option<B>,
+}
+
+impl Fields<&[u8]> {
+    fn owned(&self) -> Fields<Vec<u8>> {
+        Fields {
+            credential: self.credential.to_vec(),
+            presented_at: self.presented_at,
+            challenge: self.challenge.map(<[u8]>::to_vec),
+        }
+    }
+}
+
+/// The fields through a `ciborium::Value`.
+fn decode_fields(payload: &[u8]) -> Result<Fields<Vec<u8>>> {
+    let mut m = Map::new(cbor::from_slice(payload, "presentation")?, "presentation")?;
+    let inner = cbor::as_bytes(
+        m.require(1, "presented credential")?,
+        "presented credential",
+    )?;
+    let presented_at = cbor::as_time(&m.require(2, "presented-at")?, "presented-at")?;
+    let challenge = m
+        .take_int(3)
+        .map(|v| cbor::as_bytes(v, "challenge"))
+        .transpose()?;
+    m.finish()?;
+    if challenge
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > MAX_CHALLENGE_LEN)
+    {
+        return Err(Error::Invalid("challenge"));
+    }
+    Ok(Fields {
+        credential: inner,
+        presented_at,
+        challenge,
+    })
+}
+
+/// Whatever [`read_fields`] reads of `payload`, [`decode_fields`] reads to the same fields
+/// ([`crate::sample::fast_decoders_agree`]).
+#[cfg(any(test, feature = "sample"))]
+pub(crate) fn fast_path_agrees(payload: &[u8]) -> bool {
+    read_fields(payload).is_none_or(|fast| decode_fields(payload).ok() == Some(fast.owned()))
+}
+
+/// The fast path of [`decode_fields`] ([`crate::cbor::Reader`]): definite lengths, each key once,
+/// the same checks; `None` for anything else, which [`decode_fields`] then decides.
+fn read_fields(payload: &[u8]) -> Option<Fields<&[u8]>> {
+    let mut r = cbor::Reader::new(payload);
+    let (mut inner, mut presented_at, mut challenge) = (None, None, None);
+    for _ in 0..r.map()? {
+        match r.int()? {
+            1 => cbor::once(&mut inner, r.bytes()?)?,
+            2 => cbor::once(&mut presented_at, r.time()?)?,
+            3 => cbor::once(
+                &mut challenge,
+                r.bytes()
+                    .filter(|c| !c.is_empty() && c.len() <= MAX_CHALLENGE_LEN)?,
+            )?,
+            _ => return None,
+        }
+    }
+    r.end()?;
+    Some(Fields {
+        credential: inner?,
+        presented_at: presented_at?,
+        challenge,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::sample::Demo;
+
+    /// The payloads of presentations without and with a challenge (of the longest length).
+    fn payloads() -> Vec<Vec<u8>> {
+        let (demo, credential, now) = demo();
+        [None, Some(&[7u8; MAX_CHALLENGE_LEN][..])]
+            .into_iter()
+            .map(|challenge| {
+                let bytes = present(&credential, &demo.holder, now, challenge).unwrap();
+                Sign1::from_tagged(&bytes, "test").unwrap().payload
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_path_reads_presentations_as_the_value_path_does() {
+        for payload in payloads() {
+            let fast = read_fields(&payload).map(|f| f.owned());
+            assert!(fast.is_some());
+            assert_eq!(fast, decode_fields(&payload).ok());
+        }
+    }
+
+    #[test]
+    fn challenges_at_the_edge_of_their_length_are_decided_by_both_paths_alike() {
+        let (_, credential, now) = demo();
+        for (len, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_CHALLENGE_LEN, true),
+            (MAX_CHALLENGE_LEN + 1, false),
+        ] {
+            let payload = cbor::to_vec(&Value::Map(vec![
+                (int(1), Value::Bytes(credential[1..].to_vec())),
+                (int(2), cbor::time(now)),
+                (int(3), Value::Bytes(vec![7; len])),
+            ]))
+            .unwrap();
+            let fast = read_fields(&payload).map(|f| f.owned());
+            assert_eq!(fast.is_some(), ok, "{len}");
+            assert_eq!(fast, decode_fields(&payload).ok(), "{len}");
+        }
+    }
+
+    proptest! {
+        /// Bytes flipped, truncated or inserted: what the fast path accepts, the `Value` path
+        /// accepts, to the same fields.
+        #[test]
+        fn what_the_fast_path_accepts_the_value_path_accepts_to_the_same_fields(
+            which in 0usize..2,
+            at in any::<prop::sample::Index>(),
+            flip in any::<u8>(),
+            mutation in 0usize..3,
+        ) {
+            let mut bytes = payloads().swap_remove(which);
+            let i = at.index(bytes.len());
+            match mutation {
+                0 => bytes[i] ^= flip,
+                1 => bytes.truncate(i),
+                _ => bytes.insert(i, flip),
+            }
+            if let Some(fast) = read_fields(&bytes) {
+                prop_assert_eq!(Some(fast.owned()), decode_fields(&bytes).ok());
+            }
+        }
+    }
 
     fn demo() -> (Demo, Vec<u8>, DateTime<Utc>) {
         let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();

@@ -213,3 +213,30 @@ impl SignatureFloor {
         issuer.is_ok() && holder.is_ok()
     }
 }
+
+/// Whether each fast decoder of the verification path agrees on `bytes` with the general
+/// `ciborium::Value` decoder behind it — the COSE_Sign1 (tagged and untagged), the permit claims,
+/// the presentation fields: whatever the fast one accepts, the general one accepts to the same
+/// value. For the fuzz target `fast_decoders_agree` (the property tests check the same).
+pub fn fast_decoders_agree(bytes: &[u8]) -> bool {
+    crate::cose::fast_path_agrees(bytes)
+        && permit::fast_path_agrees(bytes)
+        && presentation::fast_path_agrees(bytes)
+}
+
+/// The encodings [`fast_decoders_agree`] is best fuzzed around: the reference credential
+/// (tagged), a presentation with a challenge (tagged), and their payloads (the claims, the
+/// presentation fields).
+pub fn fast_decoder_seeds() -> Result<Vec<Vec<u8>>> {
+    let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default();
+    let demo = Demo::new(now)?;
+    let credential = demo.credential()?;
+    let presentation = presentation::present(&credential, &demo.holder, now, Some(b"challenge"))?;
+    let payload = |bytes: &[u8]| crate::cose::Sign1::from_tagged(bytes, "seed").map(|s| s.payload);
+    Ok(vec![
+        payload(&credential)?,
+        payload(&presentation)?,
+        credential,
+        presentation,
+    ])
+}

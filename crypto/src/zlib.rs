@@ -1,6 +1,8 @@
 //! zlib (RFC 1950) compression with a bounded, strict inflate: the one place untrusted compressed
 //! input is expanded (QR texts, SPEC §2; status lists, draft-ietf-oauth-status-list §4.1).
 
+use std::cell::RefCell;
+
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{self as inflate, DecompressorOxide, inflate_flags};
 
@@ -18,10 +20,27 @@ pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
 /// and output beyond `limit` (never allocates more than `limit`). The output buffer starts at
 /// four times the input and doubles while the stream has more to give (the way miniz's own
 /// `decompress_to_vec` grows), so a 400-byte QR payload does not zero the whole limit first.
+///
+/// The inflate state (10 KiB of Huffman tables) is kept per thread and reset for each stream
+/// (`DecompressorOxide::init`, which miniz documents as enough: the rest is overwritten when
+/// used), instead of a new zeroed one per QR scan.
 pub(crate) fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>> {
+    thread_local! {
+        static STATE: RefCell<Box<DecompressorOxide>> = RefCell::default();
+    }
+    STATE.with(|state| match state.try_borrow_mut() {
+        Ok(mut state) => {
+            state.init();
+            decompress_with(&mut state, data, limit)
+        }
+        // Only if inflating ever re-entered itself: a state of its own.
+        Err(_) => decompress_with(&mut DecompressorOxide::new(), data, limit),
+    })
+}
+
+fn decompress_with(state: &mut DecompressorOxide, data: &[u8], limit: usize) -> Result<Vec<u8>> {
     let error = Error::Compression { limit };
     let mut out = vec![0u8; data.len().saturating_mul(4).max(64).min(limit)];
-    let mut state = DecompressorOxide::new();
     let flags = inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
         | inflate_flags::TINFL_FLAG_COMPUTE_ADLER32
         | inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
@@ -29,7 +48,7 @@ pub(crate) fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>> {
     loop {
         let rest = data.get(read..).ok_or(error.clone())?;
         let (status, consumed, produced) =
-            inflate::decompress(&mut state, rest, &mut out, written, flags);
+            inflate::decompress(state, rest, &mut out, written, flags);
         read += consumed;
         written += produced;
         match status {
@@ -48,6 +67,35 @@ pub(crate) fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Streams of every kind one after the other on one thread (the state is reused): each
+    /// inflates as with a new state.
+    #[test]
+    fn a_reused_state_inflates_each_stream_as_a_new_one_does() {
+        let data = b"status list status list status list".repeat(40);
+        let z = compress(&data);
+        let mut streams = vec![
+            z.clone(),
+            compress(&[]),
+            compress(b"abc"),
+            z[..z.len() / 2].to_vec(),
+        ];
+        streams.push([&z[..], &[0]].concat());
+        streams.push(compress(&vec![0u8; 10_000]));
+        let mut flipped = z.clone();
+        flipped[z.len() / 2] ^= 0x40;
+        streams.push(flipped);
+        streams.push(b"not zlib".to_vec());
+        for limit in [64, 1024, 100_000] {
+            for _ in 0..2 {
+                for s in &streams {
+                    let fresh = decompress_with(&mut DecompressorOxide::new(), s, limit);
+                    assert_eq!(decompress(s, limit), fresh);
+                }
+            }
+        }
+        assert_eq!(decompress(&z, 100_000).unwrap(), data);
+    }
 
     #[test]
     fn compressed_data_inflates_back() {
