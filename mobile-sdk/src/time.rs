@@ -45,10 +45,9 @@ pub(crate) fn system_time(t: DateTime<Utc>) -> SystemTime {
 
 /// `YYYY-MM-DD`, the date form of the SPEC §3 contract: chrono's `Display` of a date, the same
 /// text as `format("%Y-%m-%d")` without interpreting a format string (that took a fifth of the
-/// SDK's work around the two signatures of a verification, a dozen dates per report), and written
-/// digit by digit ([`policy::calendar::date_text`]) rather than through `Display`.
+/// SDK's work around the two signatures of a verification, a dozen dates per report).
 pub(crate) fn date_text(d: NaiveDate) -> String {
-    policy::calendar::date_text(d)
+    d.to_string()
 }
 
 #[cfg(test)]

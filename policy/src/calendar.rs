@@ -2,43 +2,7 @@
 //! credentials carry, and the one clock of the product: days are the calendar days of
 //! Asia/Shanghai (SPEC §2, §3), and [`today`] is the only place that reads the system clock for one.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
-
-/// `day` as `YYYY-MM-DD`: the text chrono's `Display` (and its serde form) writes, digit by digit
-/// for the years 0–9999 instead of through the formatting machinery (a tenth of the instructions;
-/// the SDK writes a dozen dates per verification); other years through `Display`.
-pub fn date_text(day: NaiveDate) -> String {
-    let Ok(year @ 0..=9999) = u32::try_from(day.year()) else {
-        return day.to_string();
-    };
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    let mut text = String::with_capacity(10);
-    for n in [year / 1000, year / 100, year / 10, year] {
-        text.push(digit(n));
-    }
-    for part in [day.month(), day.day()] {
-        text.push('-');
-        text.push(digit(part / 10));
-        text.push(digit(part));
-    }
-    text
-}
-
-/// Serialises a day as [`date_text`] (the same JSON string as chrono's own serde form).
-pub fn serialize_date<S: serde::Serializer>(day: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&date_text(*day))
-}
-
-/// Serialises an optional day as [`date_text`] or `null` (as chrono's serde form does).
-pub fn serialize_opt_date<S: serde::Serializer>(
-    day: &Option<NaiveDate>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match day {
-        Some(day) => serialize_date(day, s),
-        None => s.serialize_none(),
-    }
-}
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 
 /// The same day `n` months later (or earlier, for negative `n`), clamped to the last day of the
 /// month when that month is shorter (SPEC §3 `add_months`; Civil Code art. 201–202).
@@ -139,65 +103,6 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, crate::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Days of every kind chrono holds: each day of a leap and a common year, the edges of the
-    /// four-digit years and beyond them, chrono's first and last day.
-    fn days_of_every_kind() -> Vec<NaiveDate> {
-        let mut days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2024, 1, 1)
-            .unwrap()
-            .iter_days()
-            .take(366 + 365)
-            .collect();
-        for year in (-20..20).chain(990..1010).chain(9990..10_010) {
-            for (month, day) in [(1, 1), (2, 29), (9, 30), (10, 9), (12, 31)] {
-                days.extend(NaiveDate::from_ymd_opt(year, month, day));
-            }
-        }
-        days.extend([NaiveDate::MIN, NaiveDate::MAX]);
-        days
-    }
-
-    #[test]
-    fn date_text_is_what_chrono_writes_for_every_year_it_holds() {
-        for day in days_of_every_kind() {
-            assert_eq!(date_text(day), day.to_string(), "{day:?}");
-        }
-    }
-
-    #[test]
-    fn dates_serialise_as_chrono_s_own_serde_form() {
-        #[derive(serde::Serialize)]
-        struct Dates {
-            #[serde(serialize_with = "serialize_date")]
-            day: NaiveDate,
-            #[serde(serialize_with = "serialize_opt_date")]
-            some: Option<NaiveDate>,
-            #[serde(serialize_with = "serialize_opt_date")]
-            none: Option<NaiveDate>,
-        }
-        #[derive(serde::Serialize)]
-        struct ByChrono {
-            day: NaiveDate,
-            some: Option<NaiveDate>,
-            none: Option<NaiveDate>,
-        }
-        for day in days_of_every_kind() {
-            let ours = Dates {
-                day,
-                some: Some(day),
-                none: None,
-            };
-            let chrono = ByChrono {
-                day,
-                some: Some(day),
-                none: None,
-            };
-            assert_eq!(
-                serde_json::to_string(&ours).unwrap(),
-                serde_json::to_string(&chrono).unwrap()
-            );
-        }
-    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()

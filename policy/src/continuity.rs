@@ -13,7 +13,6 @@ use crate::coverage::Coverage;
 pub struct Continuity {
     /// First day of the run that counts; `None` when not registered on `as_of` or a lapse is
     /// open on `as_of`.
-    #[serde(serialize_with = "crate::calendar::serialize_opt_date")]
     pub since: Option<NaiveDate>,
     /// `as_of − since`, or 0.
     pub days: i64,

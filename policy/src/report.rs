@@ -86,7 +86,6 @@ pub enum RuleOutcome {
         /// `met_on <= as_of`.
         met: bool,
         /// `add_months(since_T, M)`, or `None` without continuity at the target.
-        #[serde(serialize_with = "crate::calendar::serialize_opt_date")]
         met_on: Option<NaiveDate>,
     },
     /// Notice 二(七): `D` days cumulatively in Jinhua, `M2` months of them continuously at the target.
@@ -98,7 +97,6 @@ pub enum RuleOutcome {
         /// `met_on <= as_of`.
         met: bool,
         /// `max(add_months(since_T, M2), X)`, or `None` without continuity at the target.
-        #[serde(serialize_with = "crate::calendar::serialize_opt_date")]
         met_on: Option<NaiveDate>,
     },
 }
@@ -145,7 +143,6 @@ pub struct Report {
     /// The target district.
     pub target: District,
     /// The day of the report.
-    #[serde(serialize_with = "crate::calendar::serialize_date")]
     pub as_of: NaiveDate,
     /// Registered at the target on `as_of`.
     pub registered_at_target: bool,
@@ -160,7 +157,6 @@ pub struct Report {
     /// Either rule met.
     pub residence_met: bool,
     /// The earlier non-null `met_on` of the rules.
-    #[serde(serialize_with = "crate::calendar::serialize_opt_date")]
     pub residence_met_on: Option<NaiveDate>,
     /// What else blocks conversion.
     pub blockers: Vec<Blocker>,
