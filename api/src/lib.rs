@@ -17,6 +17,7 @@ pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod qr_image;
+pub mod route_patterns;
 pub mod routes;
 pub mod screens;
 pub mod sealing;

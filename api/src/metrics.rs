@@ -125,10 +125,10 @@ impl Metrics {
         )
     }
 
-    /// Records one served request.
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// Records one served request (`status`: the three digits).
+    pub fn observe_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
         self.requests
-            .with_label_values(&[route, method, &status.to_string()])
+            .with_label_values(&[route, method, status])
             .inc();
         self.latency.with_label_values(&[route]).observe(seconds);
     }

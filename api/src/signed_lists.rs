@@ -122,8 +122,10 @@ pub fn parse_base36(text: &str) -> Option<i32> {
 }
 
 /// Every status list the service publishes, by URI: what `POST /v1/verify` checks against.
+/// Shared: each verification takes the lists held with two reference counts, whatever the
+/// number of shards (a rebuild copies the map, once, if a verification still holds it).
 #[derive(Clone, Default)]
-pub struct StatusLists(BTreeMap<String, Arc<StatusList>>);
+pub struct StatusLists(Arc<BTreeMap<String, Arc<StatusList>>>);
 
 impl StatusSource for StatusLists {
     fn status_list(&self, uri: &str) -> Option<&StatusList> {
@@ -407,7 +409,7 @@ impl ListCache {
         if status_sequence != since {
             for shard in shards::changed_after(store.conn(), since).await? {
                 let list = self.shard_list(shard, now)?;
-                status.0.insert(list.uri.clone(), Arc::new(list));
+                Arc::make_mut(&mut status.0).insert(list.uri.clone(), Arc::new(list));
             }
         }
         Ok(LiveLists {

@@ -114,6 +114,7 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
+                .app_data(crate::route_patterns::RoutePatterns::default())
                 .wrap(actix_web::middleware::from_fn(routes::ops::request_id))
                 .configure(|cfg| openapi::serve(cfg, document))
                 .configure(crate::screens::serve)

@@ -13,19 +13,31 @@
 //! `OPEN_LOOP_SECS` (0; when set, `oha` then sends to each server at half of the service's peak
 //! rate for that long, open-loop with latency correction, for the p99 at half the peak rate),
 //! `EPERMIT_VERIFY_RECHECK_MS` (the service's setting, default 1000; 0 reads the list sequences
-//! on every request). The service runs on
+//! on every request), `EPERMIT_TOKENS__REVOCATION_CHECK_MS` (likewise, default 1000: how long
+//! an account's revocation epoch is trusted). The service runs on
 //! SQLite + the in-process store unless `EPERMIT_TEST_DATABASE_URL` / `EPERMIT_TEST_REDIS_URL`
 //! are set, as in the tests. No log subscriber is installed in either server.
+//!
+//! **Instruction counts** (the machine is too noisy for small differences in req/s): with
+//! `PROFILE_SERVICE_REQUESTS` / `PROFILE_BARE_REQUESTS` set, wrk is not run; instead one
+//! keep-alive connection sends that many requests, one after another, to each server (a fixed
+//! count, for `valgrind --tool=callgrind`; at least one per server, which warms its caches), and
+//! the process ends. The difference of two runs with different counts, divided by the difference
+//! of the counts, is one request's instructions with start-up cancelled:
+//! `scripts/callgrind-verify.sh` runs it (see BENCHMARKS.md).
 
+use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
+use crypto::qr_text::{self, QrKind};
 use crypto::signer::KeyFileSigner;
 use crypto::trust_list::TrustList;
 use crypto::verify::VerifyOptions;
-use epermit_tests::fixtures::{issued_permit, post, presentation};
+use epermit_tests::fixtures::{credential, issued_permit, post, presentation};
 use epermit_tests::side_by_side;
 use epermit_tests::wrk::{self, Run};
 use epermit_tests::{TestApp, spawn_app_with};
@@ -103,6 +115,66 @@ fn wrk(url: &str, body: &Value, token: Option<&str>) -> Run {
     wrk::parse(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
 }
 
+/// Sends `count` verifications of the holder's credential, presented by `device`, to `url` one
+/// after another on one keep-alive connection, and checks that each is answered 200 `valid`.
+/// A plain HTTP/1.1 client over a blocking socket, so that it adds next to nothing to an
+/// instruction count of the process; a fresh presentation every minute (they are valid for
+/// 120 s, and a run under callgrind is slow).
+fn drive(url: &str, token: Option<&str>, cose: &[u8], device: &KeyFileSigner, count: u64) {
+    let (host, path) = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .expect("an http:// URL");
+    let request = || {
+        let epp = crypto::presentation::present(cose, device, Utc::now(), None).expect("present");
+        let body = json!({ "qr": qr_text::encode(QrKind::Presentation, &epp) }).to_string();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        format!(
+            "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n{auth}\r\n{body}",
+            body.len()
+        )
+    };
+    let mut socket = std::net::TcpStream::connect(host).expect("connect");
+    socket.set_nodelay(true).expect("TCP_NODELAY");
+    let (mut bytes, mut made) = (request(), Instant::now());
+    let mut buffer = Vec::with_capacity(16 * 1024);
+    for _ in 0..count {
+        if made.elapsed().as_secs() >= 60 {
+            (bytes, made) = (request(), Instant::now());
+        }
+        socket.write_all(bytes.as_bytes()).expect("send");
+        buffer.clear();
+        let (head, length) = loop {
+            let mut chunk = [0; 8192];
+            let n = socket.read(&mut chunk).expect("receive");
+            assert!(n > 0, "the server closed the connection");
+            buffer.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .expect("Content-Length");
+                break (end + 4, length);
+            }
+        };
+        while buffer.len() < head + length {
+            let mut chunk = [0; 8192];
+            let n = socket.read(&mut chunk).expect("receive");
+            assert!(n > 0, "the server closed the connection");
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        let body = String::from_utf8_lossy(&buffer[head..head + length]);
+        assert!(
+            buffer.starts_with(b"HTTP/1.1 200") && body.contains(r#""verdict":"valid""#),
+            "{}",
+            String::from_utf8_lossy(&buffer)
+        );
+    }
+}
+
 #[derive(Deserialize)]
 struct VerifyRequest {
     qr: String,
@@ -147,11 +219,13 @@ fn main() {
 async fn run() {
     let limit = "1000000000";
     let recheck = knob("EPERMIT_VERIFY_RECHECK_MS", 1000).to_string();
-    println!("service: verify_recheck_ms = {recheck}");
+    let revocation = knob("EPERMIT_TOKENS__REVOCATION_CHECK_MS", 1000).to_string();
+    println!("service: verify_recheck_ms = {recheck}, revocation_check_ms = {revocation}");
     let app = spawn_app_with(&[
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_IP", limit),
         ("EPERMIT_RATE_LIMITS__VERIFY__PER_ACCOUNT", limit),
         ("EPERMIT_VERIFY_RECHECK_MS", &recheck),
+        ("EPERMIT_TOKENS__REVOCATION_CHECK_MS", &revocation),
     ])
     .await;
     let (holder, verifier, device) = arrange(&app).await;
@@ -177,6 +251,26 @@ async fn run() {
     let bare_handle = bare.handle();
     actix_web::rt::spawn(bare);
     let service_url = app.url("/v1/verify");
+
+    let profile = ["PROFILE_SERVICE_REQUESTS", "PROFILE_BARE_REQUESTS"];
+    if profile.iter().any(|k| std::env::var_os(k).is_some()) {
+        let (_, cose) = qr_text::decode(&credential(&app, &holder).await).expect("credential");
+        for (knob_name, url, token) in [
+            (profile[0], service_url.clone(), Some(verifier.clone())),
+            (profile[1], bare_url.clone(), None),
+        ] {
+            let count = knob(knob_name, 1).max(1);
+            let (cose, device) = (cose.clone(), device.clone());
+            actix_web::rt::task::spawn_blocking(move || {
+                drive(&url, token.as_deref(), &cose, &device, count);
+            })
+            .await
+            .expect("driver thread");
+            println!("{knob_name}={count}: every one answered 200 valid");
+        }
+        bare_handle.stop(true).await;
+        return;
+    }
 
     let rounds = knob("ROUNDS", 2);
     let mut service_runs = Vec::new();

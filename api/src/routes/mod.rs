@@ -34,6 +34,10 @@ pub(crate) fn client_ip(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".to_owned();
     };
+    if !trusted.iter().any(|net| net.contains(&peer)) {
+        // What `client_address` answers for an untrusted peer, without reading the headers.
+        return limit_key(peer);
+    }
     let headers = req.headers();
     let values = |name: &str| -> Vec<&str> {
         headers

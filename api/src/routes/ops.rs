@@ -1,5 +1,6 @@
 //! Operations: request ids and request logs, liveness and readiness.
 
+use std::rc::Rc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -10,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use tracing::Instrument;
 
 use crate::error::ApiError;
+use crate::route_patterns::RoutePatterns;
 use crate::state::AppState;
 use crate::wire::ops::{Health, Readiness};
 
@@ -37,9 +39,10 @@ pub async fn request_id(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = client_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = match req.app_data::<RoutePatterns>() {
+        Some(patterns) => patterns.of(&req),
+        None => Rc::from(req.match_pattern().as_deref().unwrap_or("unmatched")),
+    };
     let span =
         tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
     let started = Instant::now();
@@ -47,16 +50,17 @@ pub async fn request_id(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    let status = res.status().as_u16();
+    let status = res.status();
     let elapsed = started.elapsed();
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.metrics.observe_request(
             &route,
             res.request().method().as_str(),
-            status,
+            status.as_str(),
             elapsed.as_secs_f64(),
         );
     }
+    let status = status.as_u16();
     span.in_scope(|| tracing::info!(status, ms = elapsed.as_millis() as u64, "served"));
     Ok(res)
 }

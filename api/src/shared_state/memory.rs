@@ -89,6 +89,39 @@ impl MemoryState {
         );
     }
 
+    /// One hit of the counter `bucket` in `map`, which the caller has locked.
+    fn hit_locked(
+        &self,
+        map: &mut HashMap<String, Entry>,
+        bucket: &str,
+        limit: u32,
+        window: Duration,
+    ) -> RateDecision {
+        let key = format!("rl:{bucket}");
+        let (count, expires) = match Self::live(map, &key) {
+            Some(Entry {
+                value: Value::Counter(n),
+                expires,
+            }) => {
+                *n = n.saturating_add(1);
+                (*n, *expires)
+            }
+            _ => {
+                self.insert(map, &key, Value::Counter(1), window);
+                (1, Instant::now() + window)
+            }
+        };
+        if count > limit {
+            RateDecision::Limited {
+                retry_after: expires.saturating_duration_since(Instant::now()),
+            }
+        } else {
+            RateDecision::Allowed {
+                remaining: limit - count,
+            }
+        }
+    }
+
     /// The live entry under `key` (an expired one is removed).
     fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
         let now = Instant::now();
@@ -256,30 +289,15 @@ impl SharedState for MemoryState {
     }
 
     async fn hit(&self, bucket: &str, limit: u32, window: Duration) -> Result<RateDecision> {
-        let key = format!("rl:{bucket}");
+        Ok(self.hit_locked(&mut self.lock(), bucket, limit, window))
+    }
+
+    /// Every bucket under one lock, in order, as [`SharedState::hit`] one after another would.
+    async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
         let mut map = self.lock();
-        let (count, expires) = match Self::live(&mut map, &key) {
-            Some(Entry {
-                value: Value::Counter(n),
-                expires,
-            }) => {
-                *n = n.saturating_add(1);
-                (*n, *expires)
-            }
-            _ => {
-                self.insert(&mut map, &key, Value::Counter(1), window);
-                (1, Instant::now() + window)
-            }
-        };
-        Ok(if count > limit {
-            RateDecision::Limited {
-                retry_after: expires.saturating_duration_since(Instant::now()),
-            }
-        } else {
-            RateDecision::Allowed {
-                remaining: limit - count,
-            }
-        })
+        Ok(RateDecision::combine(buckets.iter().map(
+            |(bucket, limit)| self.hit_locked(&mut map, bucket, *limit, window),
+        )))
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
