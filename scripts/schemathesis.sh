@@ -76,6 +76,14 @@ TOKENS[officer]=$(staff_token st-officer officer --district 330702)
 TOKENS[verifier]=$(staff_token st-police verifier --org-kind police)
 TOKENS[admin]=$(staff_token st-admin admin)
 
+# The seeded resident's signed credential: scripts/schemathesis_hooks.py gives it to half the
+# generated `POST /v1/verify` bodies, so the verifier's run verifies a real permit (verdict
+# `valid`, the decoded claims against their schema, the link to the police look-up).
+EPERMIT_SEEDED_QR=$(curl -fsS "$BASE/v1/permits/me" -H "Authorization: Bearer ${TOKENS[resident]}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["credential"])')
+export EPERMIT_SEEDED_QR SCHEMATHESIS_HOOKS=schemathesis_hooks
+export PYTHONPATH="$(pwd)/scripts${PYTHONPATH:+:$PYTHONPATH}"
+
 # Calls that end the caller's own token: logout (`everywhere` revokes every token of the
 # caller), an admin disabling or resetting the password of their own account (their id is in
 # the staff list the stateful phase follows). Fuzzed early, they turn the rest of a role's run
@@ -119,6 +127,13 @@ for role in resident officer verifier admin; do
 done
 echo "== stateful coverage per role"
 printf '   %s\n' "${SUMMARY[@]}"
+# The hook worked only if real permits were verified: the service counts verdicts.
+valid=$(curl -fsS "$BASE/metrics" | sed -n 's/^epermit_verifications_total{verdict="valid"} //p')
+echo "== verdicts \`valid\` during the runs: ${valid:-0}"
+if [ "${valid:-0}" = 0 ]; then
+    echo "schemathesis: no generated verification reached a real permit (the hook did not apply)"
+    failed=1
+fi
 if [ "$failed" != 0 ]; then
     echo "schemathesis: FAILED (server log: last lines below)"
     tail -20 "$DATA/server.log"

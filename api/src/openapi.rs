@@ -202,9 +202,10 @@ async fn docs_redirect() -> HttpResponse {
 pub struct ProblemsAndSecurity;
 
 /// The OpenAPI links from the permits an officer lists and changes to the calls taking a permit
-/// number (suspend, restore, revoke): a list item's or a changed permit's `number` is the path's
-/// `{number}`. Tools follow them (schemathesis's stateful phase does; it infers the `{id}` links
-/// from the schemas itself but not these, whose parameter is not named after an `id`).
+/// number (suspend, restore, revoke), and from a verdict's decoded permit to the police look-up
+/// of its record: a list item's, a changed permit's or a verified permit's `number` is the
+/// path's `{number}`. Tools follow them (schemathesis's stateful phase does; it infers the `{id}`
+/// links from the schemas itself but not these, whose parameter is not named after an `id`).
 pub struct PermitLinks;
 
 /// The calls that take a permit's number: (path, link name).
@@ -216,36 +217,55 @@ const PERMIT_CHANGES: [(&str, &str); 3] = [
 
 impl Modify for PermitLinks {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::link::LinkBuilder;
-        let link = |target: &str, number: &str| {
+        use utoipa::openapi::link::{Link, LinkBuilder};
+        let link = |target: &str, method: &str, number: &str| -> RefOr<Link> {
             let target = target.replace('~', "~0").replace('/', "~1");
-            LinkBuilder::new()
-                .operation_ref(format!("#/paths/{target}/post"))
-                .parameter("number", format!("$response.body#{number}"))
-                .build()
+            RefOr::T(
+                LinkBuilder::new()
+                    .operation_ref(format!("#/paths/{target}/{method}"))
+                    .parameter("number", format!("$response.body#{number}"))
+                    .build(),
+            )
         };
-        let producers = std::iter::once(("/v1/permits", "/items/0/number"))
-            .chain(PERMIT_CHANGES.iter().map(|(path, _)| (*path, "/number")));
-        for (path, number) in producers {
-            let Some(item) = openapi.paths.paths.get_mut(path) else {
-                continue;
-            };
-            let operation = if path == "/v1/permits" {
-                item.get.as_mut()
-            } else {
-                item.post.as_mut()
-            };
-            let Some(RefOr::T(ok)) = operation.and_then(|o| o.responses.responses.get_mut("200"))
-            else {
+        let producers = [("/v1/permits", "get", "/items/0/number")]
+            .into_iter()
+            .chain(
+                PERMIT_CHANGES
+                    .iter()
+                    .map(|(path, _)| (*path, "post", "/number")),
+            );
+        for (path, method, number) in producers {
+            let Some(ok) = ok_response(openapi, path, method) else {
                 continue;
             };
             for (target, name) in PERMIT_CHANGES {
                 if target != path {
                     ok.links
-                        .insert(name.to_owned(), RefOr::T(link(target, number)));
+                        .insert(name.to_owned(), link(target, "post", number));
                 }
             }
         }
+        if let Some(ok) = ok_response(openapi, "/v1/verify", "post") {
+            let lookup = link("/v1/permits/{number}", "get", "/permit/number");
+            ok.links.insert("Lookup".to_owned(), lookup);
+        }
+    }
+}
+
+/// The 200 response of `method` (`get` or `post`) on `path`, if documented.
+fn ok_response<'a>(
+    openapi: &'a mut utoipa::openapi::OpenApi,
+    path: &str,
+    method: &str,
+) -> Option<&'a mut utoipa::openapi::Response> {
+    let item = openapi.paths.paths.get_mut(path)?;
+    let operation = match method {
+        "get" => item.get.as_mut(),
+        _ => item.post.as_mut(),
+    }?;
+    match operation.responses.responses.get_mut("200")? {
+        RefOr::T(ok) => Some(ok),
+        RefOr::Ref(_) => None,
     }
 }
 

@@ -245,6 +245,63 @@ pub(crate) fn whole_seconds(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTim
     chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
+/// One change to encoded bytes, for the property tests that hold a fast decoder to its `Value`
+/// twin: whatever the change makes of the bytes, the fast path may only accept what the other
+/// accepts, to the same value.
+#[cfg(test)]
+pub(crate) mod mutation {
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    /// What [`apply`] does at the chosen place.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) enum Mutation {
+        /// The byte there XORed with this one.
+        Flip(u8),
+        /// The bytes from there on dropped.
+        Truncate,
+        /// This byte inserted there.
+        Insert(u8),
+        /// The first byte at or after the place whose additional information is a value 0–23
+        /// given a one-byte argument instead (`0x18` + major type): a longer encoding of the
+        /// same value, which only a strict reader tells apart.
+        Widen,
+    }
+
+    /// Flips, truncations and insertions.
+    pub(crate) fn damage() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            any::<u8>().prop_map(Mutation::Flip),
+            Just(Mutation::Truncate),
+            any::<u8>().prop_map(Mutation::Insert),
+        ]
+    }
+
+    /// [`damage`] and [`Mutation::Widen`].
+    pub(crate) fn any_change() -> impl Strategy<Value = Mutation> {
+        prop_oneof![3 => damage(), 1 => Just(Mutation::Widen)]
+    }
+
+    /// Applies `change` at `at` (an index into `bytes`); empty bytes stay as they are.
+    pub(crate) fn apply(bytes: &mut Vec<u8>, at: Index, change: Mutation) {
+        if bytes.is_empty() {
+            return;
+        }
+        let i = at.index(bytes.len());
+        match change {
+            Mutation::Flip(b) => bytes[i] ^= b,
+            Mutation::Truncate => bytes.truncate(i),
+            Mutation::Insert(b) => bytes.insert(i, b),
+            Mutation::Widen => {
+                if let Some(j) = (i..bytes.len()).find(|&j| bytes[j] & 0x1f < 24) {
+                    let b = bytes[j];
+                    bytes.splice(j..=j, [(b & 0xe0) | 24, b & 0x1f]);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

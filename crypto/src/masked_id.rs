@@ -16,6 +16,10 @@ pub struct MaskedIdNumber {
 }
 
 impl MaskedIdNumber {
+    /// The shape of the displayed form (as JSON Schema / ECMA-262): the first 6 characters,
+    /// eight `*`, the last 4.
+    pub const PATTERN: &'static str = "^[1-9][0-9]{5}[*]{8}[0-9]{3}[0-9X]$";
+
     /// Masks a full 18-character ID number (17 digits and a final digit or `X`).
     pub fn from_full(id: &str) -> Result<MaskedIdNumber> {
         let b = id.as_bytes();

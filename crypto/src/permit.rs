@@ -644,6 +644,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::cbor::mutation;
     use crate::sample::{Demo, reference_claims};
 
     /// The decoding before the fast path: the `Value` tree, then [`decode_claims`].
@@ -833,24 +834,10 @@ mod tests {
         fn what_the_fast_path_accepts_the_value_path_accepts_to_the_same_claims(
             which in 0usize..3,
             at in any::<prop::sample::Index>(),
-            flip in any::<u8>(),
-            mutation in 0usize..4,
+            change in mutation::any_change(),
         ) {
             let mut bytes = payloads().swap_remove(which);
-            let i = at.index(bytes.len());
-            match mutation {
-                0 => bytes[i] ^= flip,
-                1 => bytes.truncate(i),
-                2 => bytes.insert(i, flip),
-                _ => {
-                    // The first byte at or after `i` whose additional information is a value
-                    // 0–23 is given a one-byte argument instead (0x18 + major type).
-                    if let Some(j) = (i..bytes.len()).find(|&j| bytes[j] & 0x1f < 24) {
-                        let b = bytes[j];
-                        bytes.splice(j..=j, [(b & 0xe0) | 24, b & 0x1f]);
-                    }
-                }
-            }
+            mutation::apply(&mut bytes, at, change);
             let value = by_value(&bytes);
             if let Some(fast) = read_claims(&bytes) {
                 prop_assert_eq!(Some(fast), value.clone());

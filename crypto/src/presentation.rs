@@ -270,6 +270,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::cbor::mutation;
     use crate::sample::Demo;
 
     /// The payloads of presentations without and with a challenge (of the longest length).
@@ -321,16 +322,10 @@ mod tests {
         fn what_the_fast_path_accepts_the_value_path_accepts_to_the_same_fields(
             which in 0usize..2,
             at in any::<prop::sample::Index>(),
-            flip in any::<u8>(),
-            mutation in 0usize..3,
+            change in mutation::damage(),
         ) {
             let mut bytes = payloads().swap_remove(which);
-            let i = at.index(bytes.len());
-            match mutation {
-                0 => bytes[i] ^= flip,
-                1 => bytes.truncate(i),
-                _ => bytes.insert(i, flip),
-            }
+            mutation::apply(&mut bytes, at, change);
             if let Some(fast) = read_fields(&bytes) {
                 prop_assert_eq!(Some(fast.owned()), decode_fields(&bytes).ok());
             }

@@ -126,7 +126,19 @@ pub enum Warning {
     ClockSuspect,
 }
 
+impl Assurance {
+    /// Every assurance.
+    pub const ALL: [Assurance; 2] = [Assurance::HolderBound, Assurance::Unbound];
+}
+
 impl Warning {
+    /// Every warning, in their order.
+    pub const ALL: [Warning; 3] = [
+        Warning::StatusUnknown,
+        Warning::TrustListStale,
+        Warning::ClockSuspect,
+    ];
+
     /// The snake_case code (as serialised).
     pub const fn code(self) -> &'static str {
         match self {

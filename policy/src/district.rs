@@ -161,6 +161,9 @@ impl<'de> Deserialize<'de> for District {
 pub struct DistrictCode(u32);
 
 impl DistrictCode {
+    /// The shape of a code's text: six digits, the first not `0` (as JSON Schema / ECMA-262).
+    pub const PATTERN: &'static str = "^[1-9][0-9]{5}$";
+
     /// Builds a code from its number, which must have exactly six digits.
     pub fn new(code: u32) -> Result<Self, Error> {
         if (100_000..=999_999).contains(&code) {

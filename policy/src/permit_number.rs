@@ -20,6 +20,10 @@ impl PermitNumber {
     /// The largest sequence a year can hold in a district (six digits).
     pub const MAX_SEQUENCE: u32 = 999_999;
 
+    /// The shape of a number's text: `DDDDDD-YYYY-NNNNNN` (as JSON Schema / ECMA-262; the
+    /// district must also be one of Jinhua's, the year and serial not zero).
+    pub const PATTERN: &'static str = "^[1-9][0-9]{5}-[1-9][0-9]{3}-[0-9]{6}$";
+
     /// A permit number; the year must have four digits and the sequence six at most (1 ≤ seq).
     pub fn new(district: District, year: u16, sequence: u32) -> Result<Self> {
         if !(1000..=9999).contains(&year) || !(1..=Self::MAX_SEQUENCE).contains(&sequence) {

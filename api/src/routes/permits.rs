@@ -384,7 +384,7 @@ async fn lookup(
     security(("bearer_jwt" = [])),
     request_body = VerifyBody,
     responses(
-        (status = 200, description = "The SPEC §2 verdict", body = Object),
+        (status = 200, description = "The SPEC §2 verdict", body = crate::wire::verification::Verification),
         (status = 400, description = "`missing_field`, `invalid_field`, `qr_too_long`"),
         (status = 429, description = "`rate_limited`"),
     )

@@ -16,6 +16,7 @@ pub mod permits;
 pub mod residences;
 pub mod schema;
 pub mod staff;
+pub mod verification;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};

@@ -43,7 +43,8 @@ pub const AUDIT_ACTOR_PATTERN: &str = "^[A-Za-z0-9:_-]*$";
 /// See [`AUDIT_ACTION_PATTERN`].
 pub const AUDIT_FILTER_MAX: usize = 64;
 
-fn string(description: &str, example: &str) -> ObjectBuilder {
+/// A string schema with its description and one example.
+pub(super) fn string(description: &str, example: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(description))
