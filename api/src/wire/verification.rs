@@ -1,7 +1,7 @@
 //! The answer of `POST /v1/verify` as the document states it. The handler serialises
 //! [`crypto::verify::Verification`] itself (the shape the SDK and the verifier desk read too);
 //! [`Verification`] is its schema, built from the same types: every code listed is a value's own
-//! serialisation ([`code`]) and every bound is the credential reader's constant, so the document
+//! serialisation (`code`) and every bound is the credential reader's constant, so the document
 //! cannot list a verdict or allow a length the crate does not.
 
 use serde::Serialize;
@@ -170,7 +170,7 @@ fn claims(description: &str) -> Object {
 }
 
 /// The value's serialisation as a string (what the handler sends for it).
-pub(crate) fn code(value: impl Serialize) -> String {
+fn code(value: impl Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(code)) => code,
         other => unreachable!("a code serialises as a string, not {other:?}"),
