@@ -127,10 +127,12 @@ pub fn limit_key(ip: IpAddr) -> String {
     }
 }
 
-/// Mounts every route of the API (documented). The docs pages themselves are mounted by
+/// Mounts every route of the API (documented), `POST /v1/verify` first (see
+/// [`permits::configure_verify`]). The docs pages themselves are mounted by
 /// [`crate::openapi::serve`].
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
-    cfg.configure(ops::configure)
+    cfg.configure(permits::configure_verify)
+        .configure(ops::configure)
         .configure(auth::configure)
         .configure(me::configure)
         .configure(residences::configure)
