@@ -12,6 +12,9 @@
 # schemathesis infers from the document (a response's `id` into a path's `{id}`); a link counts
 # as covered when a scenario used a value from a real response, so an empty service covers none.
 # The script prints each role's "API Links" line (covered / selected / total) and time.
+# `POST /v1/verify` gets the seeded resident's real credential in half its generated bodies
+# (scripts/schemathesis_hooks.py), and the run fails unless some verdict was `valid` (the
+# service's `epermit_verifications_total`): so the verdict's permit is checked against its schema.
 #
 #   bash scripts/schemathesis.sh              # schemathesis in /var/cache/epermit-schemathesis/venv
 #   SCHEMATHESIS_SECONDS=120 bash scripts/schemathesis.sh
