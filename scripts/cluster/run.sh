@@ -28,7 +28,7 @@ export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 # nginx connects to the instances from 127.0.0.1, the only trusted proxy; it appends the address
 # it saw to X-Forwarded-For, and the service keys limits by the rightmost untrusted address.
 export EPERMIT_TRUSTED_PROXIES=127.0.0.1/32
-VERIFY_LIMIT=20 OTP_LIMIT=10 RECHECK_MS=1000 REVOCATION_MS=1000
+VERIFY_LIMIT=100 OTP_LIMIT=10 RECHECK_MS=1000 REVOCATION_MS=1000
 export EPERMIT_VERIFY_RECHECK_MS=$RECHECK_MS EPERMIT_TOKENS__REVOCATION_CHECK_MS=$REVOCATION_MS
 export EPERMIT_RATE_LIMITS__OTP__PER_IP=$OTP_LIMIT EPERMIT_RATE_LIMITS__LOGIN__PER_IP=1000
 PORT_A="$PORT" PORT_B="$(free_port)" PROXY_PAIR="$(free_port)" PROXY_ONE="$(free_port)"

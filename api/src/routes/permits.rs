@@ -45,8 +45,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
 
 /// `POST /v1/verify`, the call made most (every scan of every verifier), mounted before every
 /// other route by [`super::configure`]: actix tries a request's path against the routes in the
-/// order they were mounted, and ~50 routes ahead of it cost a verification ~10 000 instructions
-/// (callgrind, `scripts/callgrind-verify.sh`).
+/// order they were mounted, and the ~50 routes once ahead of it cost a verification 5 000–10 000
+/// instructions, 6 100 of them in the router's own functions (callgrind,
+/// `scripts/callgrind-verify.sh`; BENCHMARKS.md).
 pub fn configure_verify(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(verify);
 }

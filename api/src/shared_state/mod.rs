@@ -14,7 +14,9 @@
 //! *degraded*. Verification must not depend on this store (skip its rate limit or cache on error);
 //! logins answer 503. `/readyz` reports [`SharedState::ping`] and
 //! [`SharedState::breaker`]. Behind the breaker, rate limits do not fail: they are counted per
-//! instance while Redis is out.
+//! instance while Redis is out. On Redis, a busy rate-limit bucket takes its hits in leases
+//! ([`lease`]): one round trip per lease of up to 64 hits rather than one per request, never more
+//! than the limit in total across instances.
 //!
 //! Keys passed in are logical (`otp:<phone key>`, `rl:login:ip:1.2.3.4`, …); the implementation
 //! adds its prefix (`epermit:` by default on Redis). Pass a keyed hash of a phone number rather
@@ -22,6 +24,7 @@
 
 pub use crate::breaker;
 pub mod guarded;
+mod lease;
 mod memory;
 mod redis_state;
 

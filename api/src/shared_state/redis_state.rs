@@ -2,11 +2,13 @@
 //! read-modify-write is one Lua script, so it is atomic across instances. Keys are prefixed
 //! (`epermit:` by default) and all carry a TTL.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
+use super::lease::{Leases, granted};
 use super::{
     GuessBudget, OtpCheck, RateDecision, Result, SharedState, SharedStateError, ThrottlePolicy,
     wall_millis,
@@ -71,13 +73,14 @@ end
 return 0
 ";
 
-/// Fixed window over each key of KEYS: returns {count, milliseconds left in the window} for each,
-/// flattened. (All keys live under one prefix on one node; a cluster would need a hash tag.)
+/// Fixed window over each key of KEYS, taking a lease of hits ([`super::lease`]): ARGV the
+/// window (ms), then each key's lease. Returns {count, milliseconds left in the window} for each
+/// key, flattened. (All keys live under one prefix on one node; a cluster would need a hash tag.)
 const HIT: &str = r"
 local out = {}
 for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local n = redis.call('INCRBY', key, ARGV[1 + i])
+  if n == tonumber(ARGV[1 + i]) then redis.call('PEXPIRE', key, ARGV[1]) end
   local ttl = redis.call('PTTL', key)
   if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]) ttl = tonumber(ARGV[1]) end
   out[2 * i - 1] = n
@@ -123,6 +126,8 @@ pub struct RedisState {
     hit: Script,
     throttle_fail: Script,
     epoch_raise: Script,
+    /// Hits leased from the rate-limit counters, shared by every clone.
+    leases: Arc<Leases>,
 }
 
 fn unavailable(err: redis::RedisError) -> SharedStateError {
@@ -184,6 +189,7 @@ impl RedisState {
             hit: Script::new(HIT),
             throttle_fail: Script::new(THROTTLE_FAIL),
             epoch_raise: Script::new(EPOCH_RAISE),
+            leases: Arc::default(),
         })
     }
 
@@ -297,10 +303,19 @@ impl SharedState for RedisState {
     }
 
     async fn unhit(&self, bucket: &str) -> Result<()> {
+        let key = self.key("rl", bucket);
+        if self
+            .leases
+            .hold([key.as_str()])
+            .await
+            .give_back(&key, Instant::now())
+        {
+            return Ok(());
+        }
         let mut conn = self.conn.clone();
         let _: i64 = self
             .unhit
-            .key(self.key("rl", bucket))
+            .key(key)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -311,36 +326,56 @@ impl SharedState for RedisState {
         self.hit_all(&[(bucket, limit)], window).await
     }
 
+    /// Spends a leased hit of each bucket that holds one ([`Leases`]), and leases hits in Redis
+    /// for the others in one script call (none when every bucket had a lease). The buckets are
+    /// held meanwhile, so a lease is taken once however many requests need it at that moment.
     async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
+        let keys: Vec<String> = buckets
+            .iter()
+            .map(|(bucket, _)| self.key("rl", bucket))
+            .collect();
+        let mut held = self.leases.hold(keys.iter().map(String::as_str)).await;
+        let sent = Instant::now();
+        let mut decisions = Vec::with_capacity(buckets.len());
+        let mut leasing = Vec::new();
+        for (key, (_, limit)) in keys.iter().zip(buckets) {
+            match held.spend(key, sent) {
+                Some(remaining) => decisions.push(RateDecision::Allowed { remaining }),
+                None => leasing.push((key, *limit, held.lease_size(key, sent))),
+            }
+        }
+        if leasing.is_empty() {
+            return Ok(RateDecision::combine(decisions));
+        }
         let mut invocation = self.hit.prepare_invoke();
-        for (bucket, _) in buckets {
-            invocation.key(self.key("rl", bucket));
+        invocation.arg(millis(window));
+        for (key, _, lease) in &leasing {
+            invocation.key(*key).arg(*lease);
         }
         let mut conn = self.conn.clone();
-        let counts: Vec<(i64, i64)> = invocation
-            .arg(millis(window))
+        let answers: Vec<(u64, i64)> = invocation
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        if counts.len() != buckets.len() {
+        if answers.len() != leasing.len() {
             return Err(SharedStateError::Unavailable(
                 "rate-limit script answered for the wrong number of buckets".to_owned(),
             ));
         }
-        Ok(RateDecision::combine(buckets.iter().zip(counts).map(
-            |((_, limit), (count, ttl_ms))| {
-                let count = u32::try_from(count).unwrap_or(u32::MAX);
-                if count > *limit {
-                    RateDecision::Limited {
-                        retry_after: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
-                    }
-                } else {
-                    RateDecision::Allowed {
-                        remaining: limit - count,
-                    }
-                }
-            },
-        )))
+        let now = Instant::now();
+        for ((key, limit, lease), (count, ttl_ms)) in leasing.into_iter().zip(answers) {
+            let ttl = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
+            let headroom = u32::try_from(u64::from(limit).saturating_sub(count)).unwrap_or(0);
+            let granted = granted(lease, count, limit);
+            let spare = granted.saturating_sub(1);
+            let remaining = held.take(key, spare, headroom, sent + ttl, now);
+            decisions.push(if granted == 0 {
+                RateDecision::Limited { retry_after: ttl }
+            } else {
+                RateDecision::Allowed { remaining }
+            });
+        }
+        Ok(RateDecision::combine(decisions))
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>> {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::lease::{MAX_LEASE, lease_size};
 use super::*;
 
 fn states() -> Vec<Arc<dyn SharedState>> {
@@ -450,4 +451,136 @@ async fn an_unhit_takes_back_one_hit_and_keeps_the_window() {
             RateDecision::Allowed { remaining: 0 }
         ));
     }
+}
+
+#[tokio::test]
+async fn leased_hits_count_down_exactly_like_single_hits() {
+    for s in states() {
+        for n in 1..=150u32 {
+            let expected = if n <= 100 {
+                RateDecision::Allowed { remaining: 100 - n }
+            } else {
+                RateDecision::Limited {
+                    retry_after: Duration::ZERO,
+                }
+            };
+            let got = s.hit("leased:exact", 100, MINUTE).await.unwrap();
+            match (got, expected) {
+                (RateDecision::Limited { retry_after }, RateDecision::Limited { .. }) => {
+                    assert!(retry_after > Duration::from_secs(50), "{}", s.kind());
+                }
+                (got, expected) => assert_eq!(got, expected, "hit {n} on {}", s.kind()),
+            }
+        }
+    }
+}
+
+/// Two Redis stores under one prefix (two instances sharing Redis), the URL to read the counters.
+fn redis_pair() -> Option<(RedisState, RedisState, String, String)> {
+    let url = std::env::var("EPERMIT_TEST_REDIS_URL").ok()?;
+    let prefix = format!("epermit:test:{}:", uuid::Uuid::new_v4().simple());
+    Some((
+        RedisState::connect(&url, &prefix).unwrap(),
+        RedisState::connect(&url, &prefix).unwrap(),
+        url,
+        prefix,
+    ))
+}
+
+/// The hits Redis counts in `bucket` (leased ones included).
+async fn counted(url: &str, prefix: &str, bucket: &str) -> i64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::AsyncCommands::get::<_, Option<i64>>(&mut conn, format!("{prefix}rl:{bucket}"))
+        .await
+        .unwrap()
+        .unwrap_or(0)
+}
+
+fn allowed(decisions: &[RateDecision]) -> usize {
+    decisions
+        .iter()
+        .filter(|d| matches!(d, RateDecision::Allowed { .. }))
+        .count()
+}
+
+#[tokio::test]
+async fn a_busy_bucket_asks_redis_once_a_lease() {
+    let Some((a, _, url, prefix)) = redis_pair() else {
+        return;
+    };
+    let hit = || a.hit("busy", 1_000_000, MINUTE);
+    let max = i64::from(MAX_LEASE);
+    hit().await.unwrap();
+    assert_eq!(
+        counted(&url, &prefix, "busy").await,
+        1,
+        "the window's first hit"
+    );
+    hit().await.unwrap();
+    assert_eq!(
+        counted(&url, &prefix, "busy").await,
+        1 + max,
+        "then a full lease"
+    );
+    for _ in 1..MAX_LEASE {
+        hit().await.unwrap();
+    }
+    assert_eq!(
+        counted(&url, &prefix, "busy").await,
+        1 + max,
+        "the lease's hits were spent without Redis"
+    );
+    hit().await.unwrap();
+    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
+    // Taken back into the lease, not in Redis; the next hit spends it.
+    a.unhit("busy").await.unwrap();
+    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
+    for _ in 0..MAX_LEASE {
+        hit().await.unwrap();
+    }
+    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
+}
+
+#[tokio::test]
+async fn two_instances_with_leases_allow_the_limit_in_total_not_more() {
+    let Some((a, b, _, _)) = redis_pair() else {
+        return;
+    };
+    // Taking turns: every leased hit is spent, so exactly the limit is allowed.
+    let mut decisions = Vec::new();
+    for i in 0..1500 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        decisions.push(s.hit("turns", 1000, MINUTE).await.unwrap());
+    }
+    assert_eq!(allowed(&decisions), 1000);
+    // All at once, on both: never more than the limit.
+    let tasks: Vec<_> = (0..1500)
+        .map(|i| {
+            let s = if i % 3 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { s.hit("burst:leased", 1000, MINUTE).await.unwrap() })
+        })
+        .collect();
+    let mut decisions = Vec::new();
+    for t in tasks {
+        decisions.push(t.await.unwrap());
+    }
+    let n = allowed(&decisions);
+    assert!(n <= 1000, "{n} allowed of a limit of 1000");
+    assert!(n >= 1000 - 2 * MAX_LEASE as usize, "{n} allowed");
+}
+
+#[tokio::test]
+async fn an_instance_that_goes_quiet_keeps_back_at_most_its_lease() {
+    let Some((a, b, _, _)) = redis_pair() else {
+        return;
+    };
+    a.hit("quiet", 1000, MINUTE).await.unwrap();
+    a.hit("quiet", 1000, MINUTE).await.unwrap();
+    let mut decisions = Vec::new();
+    for _ in 0..1200 {
+        decisions.push(b.hit("quiet", 1000, MINUTE).await.unwrap());
+    }
+    // A spent 2 and holds the rest of its second lease; B gets all the others.
+    assert_eq!(allowed(&decisions), 1000 - 1 - lease_size(999) as usize);
 }

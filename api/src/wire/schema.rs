@@ -260,9 +260,10 @@ pub fn new_password() -> Object {
     )
 }
 
-/// One of `values`.
-fn one_of(description: &str, values: &[&str]) -> Object {
-    done(string(description, values[0]).enum_values(Some(values.iter().copied())))
+/// One of `values` (the first is the example).
+pub(super) fn one_of<V: AsRef<str>>(description: &str, values: &[V]) -> Object {
+    let example = values.first().map_or("", AsRef::as_ref);
+    done(string(description, example).enum_values(Some(values.iter().map(AsRef::as_ref))))
 }
 
 /// A registration status filter.

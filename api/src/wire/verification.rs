@@ -14,7 +14,7 @@ use utoipa::openapi::{Object, RefOr};
 use crypto::permit::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_RANGES, MAX_URI_CHARS};
 use crypto::verify::{Assurance, Verdict, Warning};
 
-use super::schema::string;
+use super::schema::{one_of, string};
 
 /// The schema of a [`crypto::verify::Verification`] (component `Verification`).
 pub struct Verification;
@@ -47,7 +47,6 @@ impl utoipa::PartialSchema for Verification {
                 .property("assurance", of(assurance))
                 .property("warnings", warnings)
                 .property("permit", of(permit)),
-            &["verdict", "assurance", "warnings", "permit"],
         ))
     }
 }
@@ -69,14 +68,12 @@ fn claims(description: &str) -> Object {
             )
             .property("start", of(date()))
             .property("end", of(nullable(date()))),
-        &["district", "start", "end"],
     );
     let lapse = closed(
         ObjectBuilder::new()
             .description(Some("A lapse of endorsement (SPEC §1.4)."))
             .property("from", of(date()))
             .property("until", of(nullable(date()))),
-        &["from", "until"],
     );
     let ranges = |item: Object, what: &str| {
         ArrayBuilder::new()
@@ -103,7 +100,6 @@ fn claims(description: &str) -> Object {
                 )
                 .max_length(Some(MAX_URI_CHARS)),
             ),
-        &["index", "uri"],
     );
     let claims = ObjectBuilder::new()
         .description(Some(description))
@@ -148,25 +144,7 @@ fn claims(description: &str) -> Object {
         .property("first_issued", of(date()))
         .property("last_endorsed", of(nullable(date())))
         .property("status", of(status));
-    closed(
-        claims,
-        &[
-            "issuer",
-            "number",
-            "issued_at",
-            "expires_at",
-            "holder_key",
-            "name",
-            "id_number",
-            "residence",
-            "address",
-            "periods",
-            "lapses",
-            "first_issued",
-            "last_endorsed",
-            "status",
-        ],
-    )
+    closed(claims)
 }
 
 /// The value's serialisation as a string (what the handler sends for it).
@@ -180,9 +158,7 @@ fn code(value: impl Serialize) -> String {
 /// One of the codes of `values`.
 fn codes<T: Serialize + Copy>(description: &str, values: &[T]) -> Object {
     let codes: Vec<String> = values.iter().map(|&v| code(v)).collect();
-    string(description, &codes[0])
-        .enum_values(Some(codes))
-        .build()
+    one_of(description, &codes)
 }
 
 /// `object`'s type, or null (null joins its values too, if it lists them).
@@ -200,15 +176,14 @@ fn nullable(mut object: Object) -> Object {
     object
 }
 
-/// An object with exactly `required` as its properties (every field is always sent, null
-/// where absent) and no others.
-fn closed(mut builder: ObjectBuilder, required: &[&str]) -> Object {
-    for name in required {
-        builder = builder.required(*name);
-    }
-    builder
+/// An object with exactly the properties `builder` names, each of them required (every field is
+/// always sent, null where absent), and no others.
+fn closed(builder: ObjectBuilder) -> Object {
+    let mut object = builder
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        .build()
+        .build();
+    object.required = object.properties.keys().cloned().collect();
+    object
 }
 
 fn of(object: Object) -> RefOr<Schema> {
