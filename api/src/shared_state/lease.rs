@@ -11,7 +11,7 @@
 //!   by hit, as without leases, and near any limit the last hits are too. What is left may have
 //!   shrunk since (other instances count too): a lease larger than what is left gets only what
 //!   is left ([`granted`]);
-//! - one lease at a time per bucket and instance: a request holds its buckets ([`Leases::hold`])
+//! - one lease at a time per bucket and instance: a request holds its buckets ([`Buckets::hold`])
 //!   while it spends or leases, so the requests that arrive while a lease is being taken wait
 //!   for it and spend from it, instead of each taking a lease of its own.
 //!
@@ -66,50 +66,60 @@ impl Lease {
     }
 }
 
-type Slot = Arc<BucketLock<Option<Lease>>>;
+/// A bucket: its lease, and the lock a request holds while it takes a lease for it.
+#[derive(Debug, Default)]
+struct Slot {
+    lease: Mutex<Option<Lease>>,
+    leasing: Arc<BucketLock<()>>,
+}
+
+impl Slot {
+    fn with<T>(&self, f: impl FnOnce(&mut Option<Lease>) -> T) -> Option<T> {
+        self.lease.lock().ok().map(|mut lease| f(&mut lease))
+    }
+}
 
 /// The instance's leases, by bucket key.
 #[derive(Debug, Default)]
 pub struct Leases {
-    buckets: Mutex<HashMap<String, Slot>>,
+    buckets: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
 impl Leases {
-    /// Holds the buckets `keys` for one request, each once, in key order (so two requests
-    /// holding several cannot wait for each other): until the [`Held`] is dropped, other requests
-    /// for them wait.
-    pub async fn hold<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Held {
+    /// The buckets `keys` for one request, each once, in key order.
+    pub fn buckets<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Buckets {
         let mut keys: Vec<&str> = keys.into_iter().collect();
         keys.sort_unstable();
         keys.dedup();
-        let slots: Vec<(String, Slot)> = {
-            let Ok(mut buckets) = self.buckets.lock() else {
-                // A panic while the map was held: hold fresh buckets (no lease is spent).
-                return Held {
-                    buckets: Vec::new(),
-                };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            // A panic while the map was held: fresh buckets (no lease is spent).
+            return Buckets {
+                slots: keys
+                    .iter()
+                    .map(|key| ((*key).to_owned(), Arc::default()))
+                    .collect(),
+                leasing: Vec::new(),
             };
-            if buckets.len() >= SWEEP_AT {
-                let now = Instant::now();
-                buckets.retain(|_, slot| {
-                    Arc::strong_count(slot) > 1
-                        || slot
-                            .try_lock()
-                            .map_or(true, |lease| lease.is_some_and(|l| l.live(now)))
-                });
-            }
-            keys.iter()
+        };
+        if buckets.len() >= SWEEP_AT {
+            let now = Instant::now();
+            buckets.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .with(|lease| lease.is_some_and(|l| l.live(now)))
+                        .unwrap_or(false)
+            });
+        }
+        Buckets {
+            slots: keys
+                .iter()
                 .map(|key| {
                     let slot = buckets.entry((*key).to_owned()).or_default();
                     ((*key).to_owned(), Arc::clone(slot))
                 })
-                .collect()
-        };
-        let mut held = Vec::with_capacity(slots.len());
-        for (key, slot) in slots {
-            held.push((key, slot.lock_owned().await));
+                .collect(),
+            leasing: Vec::new(),
         }
-        Held { buckets: held }
     }
 
     /// How many buckets are kept.
@@ -119,73 +129,97 @@ impl Leases {
     }
 }
 
-/// Buckets one request holds ([`Leases::hold`]).
-pub struct Held {
-    buckets: Vec<(String, OwnedMutexGuard<Option<Lease>>)>,
+/// Buckets one request counts in ([`Leases::buckets`]). Spending a leased hit takes no lock
+/// but the lease's own, for a moment; a request that must take a lease first holds the buckets
+/// ([`Buckets::hold`]), so that the requests arriving meanwhile wait for that lease and spend
+/// from it, instead of each taking one of its own.
+pub struct Buckets {
+    slots: Vec<(String, Arc<Slot>)>,
+    leasing: Vec<OwnedMutexGuard<()>>,
 }
 
-impl Held {
-    fn lease(&mut self, key: &str) -> Option<&mut Option<Lease>> {
-        self.buckets
-            .iter_mut()
+impl Buckets {
+    fn slot(&self, key: &str) -> Option<&Slot> {
+        self.slots
+            .iter()
             .find(|(held, _)| held == key)
-            .map(|(_, lease)| &mut **lease)
+            .map(|(_, slot)| &**slot)
+    }
+
+    /// Holds every bucket for leasing, in key order (so two requests holding several cannot
+    /// wait for each other); released when `self` is dropped.
+    pub async fn hold(&mut self) {
+        if !self.leasing.is_empty() {
+            return;
+        }
+        for (_, slot) in &self.slots {
+            let guard = Arc::clone(&slot.leasing).lock_owned().await;
+            self.leasing.push(guard);
+        }
     }
 
     /// Spends one leased hit of `key`, if one is held for the window running at `now`; returns
     /// the hits the bucket has left after it (leased or not), as an unleased count would.
-    pub fn spend(&mut self, key: &str, now: Instant) -> Option<u32> {
-        let lease = self.lease(key)?.as_mut().filter(|l| l.live(now))?;
-        lease.left -= 1;
-        Some(lease.headroom.saturating_add(lease.left))
+    pub fn spend(&self, key: &str, now: Instant) -> Option<u32> {
+        self.slot(key)?.with(|lease| {
+            let lease = lease.as_mut().filter(|l| l.live(now))?;
+            lease.left -= 1;
+            Some(lease.headroom.saturating_add(lease.left))
+        })?
     }
 
     /// How many hits to lease for `key` at `now` ([`lease_size`] of what was left at its last
     /// answer in this window; 1 when there was none).
-    pub fn lease_size(&mut self, key: &str, now: Instant) -> u32 {
-        match self.lease(key) {
-            Some(Some(lease)) if lease.until > now => lease_size(lease.headroom),
-            _ => 1,
-        }
+    pub fn lease_size(&self, key: &str, now: Instant) -> u32 {
+        self.slot(key)
+            .and_then(|slot| {
+                slot.with(|lease| match lease {
+                    Some(lease) if lease.until > now => lease_size(lease.headroom),
+                    _ => 1,
+                })
+            })
+            .unwrap_or(1)
     }
 
     /// Records a lease answered by Redis for `key`: `spare` hits beyond the one spent by the
     /// request that took it, `headroom` hits of the limit left after the lease, the window
     /// ending at `until`. Adds to a lease still held for the same window. Returns the hits the
     /// bucket has left.
-    pub fn take(
-        &mut self,
-        key: &str,
-        spare: u32,
-        headroom: u32,
-        until: Instant,
-        now: Instant,
-    ) -> u32 {
-        let Some(lease) = self.lease(key) else {
-            return headroom.saturating_add(spare);
-        };
-        let left = match lease {
-            Some(held) if held.until > now => held.left.saturating_add(spare),
-            _ => spare,
-        };
-        *lease = Some(Lease {
-            left,
-            headroom,
-            until,
-        });
-        headroom.saturating_add(left)
+    pub fn take(&self, key: &str, spare: u32, headroom: u32, until: Instant, now: Instant) -> u32 {
+        self.slot(key)
+            .and_then(|slot| {
+                slot.with(|lease| {
+                    let left = match lease {
+                        Some(held) if held.until > now => held.left.saturating_add(spare),
+                        _ => spare,
+                    };
+                    *lease = Some(Lease {
+                        left,
+                        headroom,
+                        until,
+                    });
+                    left
+                })
+            })
+            .map_or(headroom.saturating_add(spare), |left| {
+                headroom.saturating_add(left)
+            })
     }
 
     /// Takes back one hit spent in `key` into its lease, when one is held for the window running
     /// at `now` (`false`: the hit must be taken back where it is counted, in Redis).
-    pub fn give_back(&mut self, key: &str, now: Instant) -> bool {
-        match self.lease(key) {
-            Some(Some(lease)) if lease.until > now => {
-                lease.left = lease.left.saturating_add(1);
-                true
-            }
-            _ => false,
-        }
+    pub fn give_back(&self, key: &str, now: Instant) -> bool {
+        self.slot(key)
+            .and_then(|slot| {
+                slot.with(|lease| match lease {
+                    Some(lease) if lease.until > now => {
+                        lease.left = lease.left.saturating_add(1);
+                        true
+                    }
+                    _ => false,
+                })
+            })
+            .unwrap_or(false)
     }
 }
 

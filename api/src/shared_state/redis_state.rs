@@ -306,8 +306,7 @@ impl SharedState for RedisState {
         let key = self.key("rl", bucket);
         if self
             .leases
-            .hold([key.as_str()])
-            .await
+            .buckets([key.as_str()])
             .give_back(&key, Instant::now())
         {
             return Ok(());
@@ -326,20 +325,38 @@ impl SharedState for RedisState {
         self.hit_all(&[(bucket, limit)], window).await
     }
 
-    /// Spends a leased hit of each bucket that holds one ([`Leases`]), and leases hits in Redis
-    /// for the others in one script call (none when every bucket had a lease). The buckets are
-    /// held meanwhile, so a lease is taken once however many requests need it at that moment.
+    /// Spends a leased hit of each bucket that holds one ([`super::lease`]), and leases hits in
+    /// Redis for the others in one script call (none when every bucket had a lease). While it
+    /// leases, the request holds its buckets, so a lease is taken once however many requests
+    /// need it at that moment.
     async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
         let keys: Vec<String> = buckets
             .iter()
             .map(|(bucket, _)| self.key("rl", bucket))
             .collect();
-        let mut held = self.leases.hold(keys.iter().map(String::as_str)).await;
+        let mut held = self.leases.buckets(keys.iter().map(String::as_str));
+        let now = Instant::now();
+        let mut spent: Vec<Option<u32>> = keys.iter().map(|key| held.spend(key, now)).collect();
+        if spent.iter().all(Option::is_some) {
+            return Ok(RateDecision::combine(
+                spent
+                    .into_iter()
+                    .flatten()
+                    .map(|remaining| RateDecision::Allowed { remaining }),
+            ));
+        }
+        held.hold().await;
+        // Another request may have leased meanwhile.
         let sent = Instant::now();
+        for (key, spent) in keys.iter().zip(&mut spent) {
+            if spent.is_none() {
+                *spent = held.spend(key, sent);
+            }
+        }
         let mut decisions = Vec::with_capacity(buckets.len());
         let mut leasing = Vec::new();
-        for (key, (_, limit)) in keys.iter().zip(buckets) {
-            match held.spend(key, sent) {
+        for ((key, (_, limit)), spent) in keys.iter().zip(buckets).zip(spent) {
+            match spent {
                 Some(remaining) => decisions.push(RateDecision::Allowed { remaining }),
                 None => leasing.push((key, *limit, held.lease_size(key, sent))),
             }
