@@ -24,7 +24,7 @@
 
 pub use crate::breaker;
 pub mod guarded;
-mod lease;
+pub mod lease;
 mod memory;
 mod redis_state;
 
