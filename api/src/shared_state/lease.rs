@@ -10,10 +10,20 @@
 //!   known of the window yet) — so limits below 32 (the login and code limits) are counted hit
 //!   by hit, as without leases, and near any limit the last hits are too. What is left may have
 //!   shrunk since (other instances count too): a lease larger than what is left gets only what
-//!   is left ([`granted`]);
+//!   is left ([`granted`]). A bucket whose leases are spent within [`LEASE_SPAN`] gets leases
+//!   twice as large, up to that sixteenth ([`next_lease`]): only limits with more than a
+//!   thousand or so hits left, hit that fast, lease more than [`MAX_LEASE`];
 //! - one lease at a time per bucket and instance: a request holds its buckets ([`Buckets::hold`])
-//!   while it spends or leases, so the requests that arrive while a lease is being taken wait
+//!   while it leases, so the requests that find no leased hit while a lease is being taken wait
 //!   for it and spend from it, instead of each taking a lease of its own.
+//!
+//! Where a limit has more than a thousand or so hits left ([`grows`]), a busy bucket's next
+//! lease is taken *ahead* of need: the request that spends the lease down to a quarter
+//! ([`refill_at`], [`Spent::refill`]) takes it, after its own hit was allowed, so that the
+//! bucket's requests find leased hits while it is on its way instead of all waiting for Redis
+//! (measured: waiting for each lease cost a verifier at thousands of requests a second a tenth
+//! of its throughput, BENCHMARKS.md). There an instance holds up to a lease and a quarter of
+//! each busy bucket, and that is what one that goes quiet can keep back.
 //!
 //! A lease lasts until its window ends as Redis counts it, measured from the moment the call that
 //! took it was *sent* (Redis read the window's time left later than that), so no leased hit can
@@ -21,7 +31,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex as BucketLock, OwnedMutexGuard};
 
@@ -37,12 +47,58 @@ pub fn lease_size(left: u32) -> u32 {
     (left / LEASE_SHARE).clamp(1, MAX_LEASE)
 }
 
+/// How long a busy bucket's lease should last: leases that are spent faster grow
+/// ([`next_lease`]), so that a bucket hit thousands of times a second does not wait for Redis
+/// every few milliseconds.
+pub const LEASE_SPAN: Duration = Duration::from_millis(50);
+
+/// The next lease of a bucket whose limit had `left` hits left at its last answer, when that
+/// answer brought the instance's leased hits to `held`, `lasted` ago: twice `held` if that came
+/// sooner than [`LEASE_SPAN`], half of it if not, never less than [`lease_size`] and never more
+/// than a [`LEASE_SHARE`]th of what was left. While that sixteenth is at most [`MAX_LEASE`] (below
+/// 1 040 hits left: every limit this service sets by default) the two bounds meet, and the lease
+/// is exactly [`lease_size`].
+pub fn next_lease(left: u32, held: u32, lasted: Duration) -> u32 {
+    let wanted = if lasted < LEASE_SPAN {
+        held.saturating_mul(2)
+    } else {
+        held / 2
+    };
+    wanted.clamp(lease_size(left), (left / LEASE_SHARE).max(1))
+}
+
 /// How many of a lease of `lease` hits are granted when Redis counts `count` hits with it, of
 /// `limit`: those that fit under the limit (0: the request is over it).
 pub fn granted(lease: u32, count: u64, limit: u32) -> u32 {
     let before = count.saturating_sub(u64::from(lease));
     let fits = u64::from(limit).saturating_sub(before);
     u32::try_from(fits.min(u64::from(lease))).unwrap_or(lease)
+}
+
+/// Whether a bucket whose limit has `left` hits left beyond its leases is one whose leases
+/// grow ([`next_lease`]) and are taken ahead of need ([`refill_at`]): while a [`LEASE_SHARE`]th
+/// of it exceeds [`MAX_LEASE`] (more than 1 039 left). Below that — every limit this service
+/// sets by default, and the end of any limit — a bucket waits for its leases, so that the
+/// instances run out of a limit together rather than one still allowing while another refuses.
+pub fn grows(left: u32) -> bool {
+    left / LEASE_SHARE > MAX_LEASE
+}
+
+/// How many of `held` leased hits are left when the next lease is taken, ahead of need: a
+/// quarter (only where leases [grow](grows)).
+pub fn refill_at(held: u32) -> u32 {
+    held / 4
+}
+
+/// A leased hit spent ([`Buckets::spend`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spent {
+    /// The hits the bucket has left after it (leased or not), as an unleased count would say.
+    pub remaining: u32,
+    /// This hit brought the lease down to its refill mark ([`refill_at`]) in a bucket whose
+    /// leases [grow](grows): the request takes the next lease, so that the others find one when
+    /// this one is spent.
+    pub refill: bool,
 }
 
 /// Past this many buckets, holding one first drops those no request holds and whose lease is
@@ -58,6 +114,12 @@ struct Lease {
     headroom: u32,
     /// When the window the hits belong to ends.
     until: Instant,
+    /// The request that brings `left` down to this takes the next lease, ahead of need.
+    refill_at: u32,
+    /// `left` when the last lease came in ...
+    held: u32,
+    /// ... at this instant.
+    taken: Instant,
 }
 
 impl Lease {
@@ -86,38 +148,28 @@ pub struct Leases {
 }
 
 impl Leases {
-    /// The buckets `keys` for one request, each once, in key order.
-    pub fn buckets<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Buckets {
+    /// The buckets `keys` for one request, each once, in key order. Only a bucket seen for the
+    /// first time costs an allocation (its key in the map).
+    pub fn buckets<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Buckets<'k> {
         let mut keys: Vec<&str> = keys.into_iter().collect();
         keys.sort_unstable();
         keys.dedup();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            // A panic while the map was held: fresh buckets (no lease is spent).
-            return Buckets {
-                slots: keys
-                    .iter()
-                    .map(|key| ((*key).to_owned(), Arc::default()))
-                    .collect(),
-                leasing: Vec::new(),
-            };
-        };
-        if buckets.len() >= SWEEP_AT {
-            let now = Instant::now();
-            buckets.retain(|_, slot| {
-                Arc::strong_count(slot) > 1
-                    || slot
-                        .with(|lease| lease.is_some_and(|l| l.live(now)))
-                        .unwrap_or(false)
-            });
+        // A panic while the map was held: fresh buckets (no lease is spent).
+        let mut map = self.buckets.lock().ok();
+        if let Some(map) = map.as_deref_mut() {
+            sweep(map);
         }
+        let slots = keys
+            .into_iter()
+            .map(|key| {
+                let slot = map
+                    .as_deref_mut()
+                    .map_or_else(Arc::default, |map| slot(map, key));
+                (key, slot)
+            })
+            .collect();
         Buckets {
-            slots: keys
-                .iter()
-                .map(|key| {
-                    let slot = buckets.entry((*key).to_owned()).or_default();
-                    ((*key).to_owned(), Arc::clone(slot))
-                })
-                .collect(),
+            slots,
             leasing: Vec::new(),
         }
     }
@@ -129,20 +181,44 @@ impl Leases {
     }
 }
 
+/// The slot of `key` in `map`, added when new.
+fn slot(map: &mut HashMap<String, Arc<Slot>>, key: &str) -> Arc<Slot> {
+    if let Some(slot) = map.get(key) {
+        return Arc::clone(slot);
+    }
+    let slot = Arc::<Slot>::default();
+    map.insert(key.to_owned(), Arc::clone(&slot));
+    slot
+}
+
+/// Past [`SWEEP_AT`] buckets, drops those no request holds and whose lease is spent or over.
+fn sweep(map: &mut HashMap<String, Arc<Slot>>) {
+    if map.len() < SWEEP_AT {
+        return;
+    }
+    let now = Instant::now();
+    map.retain(|_, slot| {
+        Arc::strong_count(slot) > 1
+            || slot
+                .with(|lease| lease.is_some_and(|l| l.live(now)))
+                .unwrap_or(false)
+    });
+}
+
 /// Buckets one request counts in ([`Leases::buckets`]). Spending a leased hit takes no lock
 /// but the lease's own, for a moment; a request that must take a lease first holds the buckets
 /// ([`Buckets::hold`]), so that the requests arriving meanwhile wait for that lease and spend
 /// from it, instead of each taking one of its own.
-pub struct Buckets {
-    slots: Vec<(String, Arc<Slot>)>,
+pub struct Buckets<'k> {
+    slots: Vec<(&'k str, Arc<Slot>)>,
     leasing: Vec<OwnedMutexGuard<()>>,
 }
 
-impl Buckets {
+impl Buckets<'_> {
     fn slot(&self, key: &str) -> Option<&Slot> {
         self.slots
             .iter()
-            .find(|(held, _)| held == key)
+            .find(|(held, _)| *held == key)
             .map(|(_, slot)| &**slot)
     }
 
@@ -158,33 +234,52 @@ impl Buckets {
         }
     }
 
-    /// Spends one leased hit of `key`, if one is held for the window running at `now`; returns
-    /// the hits the bucket has left after it (leased or not), as an unleased count would.
-    pub fn spend(&self, key: &str, now: Instant) -> Option<u32> {
+    /// Spends one leased hit of `key`, if one is held for the window running at `now`.
+    pub fn spend(&self, key: &str, now: Instant) -> Option<Spent> {
         self.slot(key)?.with(|lease| {
             let lease = lease.as_mut().filter(|l| l.live(now))?;
             lease.left -= 1;
-            Some(lease.headroom.saturating_add(lease.left))
+            Some(Spent {
+                remaining: lease.headroom.saturating_add(lease.left),
+                refill: lease.left == lease.refill_at && grows(lease.headroom),
+            })
         })?
     }
 
-    /// How many hits to lease for `key` at `now` ([`lease_size`] of what was left at its last
-    /// answer in this window; 1 when there was none).
+    /// Whether the lease of `key` still wants the refill a [`Spent::refill`] asked for, at `now`
+    /// (`false` once another request took it, or the window ended).
+    pub fn refill_due(&self, key: &str, now: Instant) -> bool {
+        self.slot(key)
+            .and_then(|slot| {
+                slot.with(|lease| {
+                    lease.is_some_and(|l| {
+                        l.until > now && l.left <= l.refill_at && grows(l.headroom)
+                    })
+                })
+            })
+            .unwrap_or(false)
+    }
+
+    /// How many hits to lease for `key` at `now` ([`next_lease`], from what was left at its last
+    /// answer in this window and how long ago that was; 1 when there was none).
     pub fn lease_size(&self, key: &str, now: Instant) -> u32 {
         self.slot(key)
             .and_then(|slot| {
                 slot.with(|lease| match lease {
-                    Some(lease) if lease.until > now => lease_size(lease.headroom),
+                    Some(lease) if lease.until > now => {
+                        next_lease(lease.headroom, lease.held, now.duration_since(lease.taken))
+                    }
                     _ => 1,
                 })
             })
             .unwrap_or(1)
     }
 
-    /// Records a lease answered by Redis for `key`: `spare` hits beyond the one spent by the
-    /// request that took it, `headroom` hits of the limit left after the lease, the window
-    /// ending at `until`. Adds to a lease still held for the same window. Returns the hits the
-    /// bucket has left.
+    /// Records a lease answered by Redis for `key`: `spare` hits to spend (beyond the one spent
+    /// by the request that took it, if it needed one), `headroom` hits of the limit left after
+    /// the lease, the window ending at `until`. Adds to a lease still held for the same window;
+    /// the next lease is due once a quarter of what is then held is left ([`refill_at`]).
+    /// Returns the hits the bucket has left.
     pub fn take(&self, key: &str, spare: u32, headroom: u32, until: Instant, now: Instant) -> u32 {
         self.slot(key)
             .and_then(|slot| {
@@ -197,6 +292,9 @@ impl Buckets {
                         left,
                         headroom,
                         until,
+                        refill_at: refill_at(left),
+                        held: left,
+                        taken: now,
                     });
                     left
                 })

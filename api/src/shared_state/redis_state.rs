@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use super::lease::{Leases, granted};
+use super::lease::{Leases, Spent, granted};
 use super::{
     GuessBudget, OtpCheck, RateDecision, Result, SharedState, SharedStateError, ThrottlePolicy,
     wall_millis,
@@ -196,6 +196,59 @@ impl RedisState {
     fn key(&self, kind: &str, key: &str) -> String {
         format!("{}{kind}:{key}", self.prefix)
     }
+
+    /// Leases hits in each bucket of `leasing` (one script call): for each, the hits Redis
+    /// counts in its window with the lease, and the time left of that window.
+    async fn lease(
+        &self,
+        leasing: &[Leasing<'_>],
+        window: Duration,
+    ) -> Result<Vec<(u64, Duration)>> {
+        let mut invocation = self.hit.prepare_invoke();
+        invocation.arg(millis(window));
+        for leasing in leasing {
+            invocation
+                .key(self.key("rl", leasing.bucket))
+                .arg(leasing.size);
+        }
+        let mut conn = self.conn.clone();
+        let answers: Vec<(u64, i64)> = invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        if answers.len() != leasing.len() {
+            return Err(SharedStateError::Unavailable(
+                "rate-limit script answered for the wrong number of buckets".to_owned(),
+            ));
+        }
+        Ok(answers
+            .into_iter()
+            .map(|(count, ttl_ms)| {
+                (
+                    count,
+                    Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
+                )
+            })
+            .collect())
+    }
+}
+
+/// A lease to take for a bucket in [`RedisState::hit_all`].
+struct Leasing<'b> {
+    bucket: &'b str,
+    limit: u32,
+    /// Hits to lease ([`super::lease::lease_size`]).
+    size: u32,
+    /// Taken ahead of need: the request's own hit in this bucket was spent from the lease
+    /// already, so all the granted hits go to the lease.
+    ahead: bool,
+}
+
+/// The decision for hits all spent from leases.
+fn allowed(spent: impl IntoIterator<Item = Spent>) -> RateDecision {
+    RateDecision::combine(spent.into_iter().map(|s| RateDecision::Allowed {
+        remaining: s.remaining,
+    }))
 }
 
 #[async_trait::async_trait]
@@ -303,18 +356,17 @@ impl SharedState for RedisState {
     }
 
     async fn unhit(&self, bucket: &str) -> Result<()> {
-        let key = self.key("rl", bucket);
         if self
             .leases
-            .buckets([key.as_str()])
-            .give_back(&key, Instant::now())
+            .buckets([bucket])
+            .give_back(bucket, Instant::now())
         {
             return Ok(());
         }
         let mut conn = self.conn.clone();
         let _: i64 = self
             .unhit
-            .key(key)
+            .key(self.key("rl", bucket))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -326,66 +378,79 @@ impl SharedState for RedisState {
     }
 
     /// Spends a leased hit of each bucket that holds one ([`super::lease`]), and leases hits in
-    /// Redis for the others in one script call (none when every bucket had a lease). While it
-    /// leases, the request holds its buckets, so a lease is taken once however many requests
-    /// need it at that moment.
+    /// Redis, in one script call, for the others and for those whose lease ran low (none when
+    /// every bucket had a lease to spare). While it leases, the request holds its buckets, so a
+    /// lease is taken once however many requests need it at that moment.
     async fn hit_all(&self, buckets: &[(&str, u32)], window: Duration) -> Result<RateDecision> {
-        let keys: Vec<String> = buckets
-            .iter()
-            .map(|(bucket, _)| self.key("rl", bucket))
-            .collect();
-        let mut held = self.leases.buckets(keys.iter().map(String::as_str));
+        // Leases are kept by bucket name: the key prefix is the same for all of this store's.
+        let mut held = self
+            .leases
+            .buckets(buckets.iter().map(|(bucket, _)| *bucket));
         let now = Instant::now();
-        let mut spent: Vec<Option<u32>> = keys.iter().map(|key| held.spend(key, now)).collect();
-        if spent.iter().all(Option::is_some) {
-            return Ok(RateDecision::combine(
-                spent
-                    .into_iter()
-                    .flatten()
-                    .map(|remaining| RateDecision::Allowed { remaining }),
-            ));
+        let mut spent: Vec<Option<Spent>> = buckets
+            .iter()
+            .map(|(bucket, _)| held.spend(bucket, now))
+            .collect();
+        if spent.iter().all(|s| s.is_some_and(|s| !s.refill)) {
+            return Ok(allowed(spent.into_iter().flatten()));
         }
         held.hold().await;
         // Another request may have leased meanwhile.
         let sent = Instant::now();
-        for (key, spent) in keys.iter().zip(&mut spent) {
+        for ((bucket, _), spent) in buckets.iter().zip(&mut spent) {
             if spent.is_none() {
-                *spent = held.spend(key, sent);
+                *spent = held.spend(bucket, sent);
             }
         }
-        let mut decisions = Vec::with_capacity(buckets.len());
-        let mut leasing = Vec::new();
-        for ((key, (_, limit)), spent) in keys.iter().zip(buckets).zip(spent) {
-            match spent {
-                Some(remaining) => decisions.push(RateDecision::Allowed { remaining }),
-                None => leasing.push((key, *limit, held.lease_size(key, sent))),
-            }
-        }
+        let leasing: Vec<Leasing<'_>> = buckets
+            .iter()
+            .zip(&spent)
+            .filter_map(|(&(bucket, limit), spent)| {
+                let ahead = match spent {
+                    None => false,
+                    Some(spent) if spent.refill && held.refill_due(bucket, sent) => true,
+                    Some(_) => return None,
+                };
+                let size = held.lease_size(bucket, sent);
+                Some(Leasing {
+                    bucket,
+                    limit,
+                    size,
+                    ahead,
+                })
+            })
+            .collect();
+        let decided = allowed(spent.iter().flatten().copied());
         if leasing.is_empty() {
-            return Ok(RateDecision::combine(decisions));
+            return Ok(decided);
         }
-        let mut invocation = self.hit.prepare_invoke();
-        invocation.arg(millis(window));
-        for (key, _, lease) in &leasing {
-            invocation.key(*key).arg(*lease);
-        }
-        let mut conn = self.conn.clone();
-        let answers: Vec<(u64, i64)> = invocation
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        if answers.len() != leasing.len() {
-            return Err(SharedStateError::Unavailable(
-                "rate-limit script answered for the wrong number of buckets".to_owned(),
-            ));
-        }
+        let answers = match self.lease(&leasing, window).await {
+            Ok(answers) => answers,
+            // This request's hits were all leased already: a lease taken ahead that failed is
+            // taken when the bucket runs dry, by the request that finds it so.
+            Err(error) if leasing.iter().all(|l| l.ahead) => {
+                tracing::debug!(%error, "taking a rate-limit lease ahead of need failed");
+                return Ok(decided);
+            }
+            Err(error) => return Err(error),
+        };
         let now = Instant::now();
-        for ((key, limit, lease), (count, ttl_ms)) in leasing.into_iter().zip(answers) {
-            let ttl = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
-            let headroom = u32::try_from(u64::from(limit).saturating_sub(count)).unwrap_or(0);
-            let granted = granted(lease, count, limit);
-            let spare = granted.saturating_sub(1);
-            let remaining = held.take(key, spare, headroom, sent + ttl, now);
+        let mut decisions = vec![decided];
+        for (leasing, (count, ttl)) in leasing.into_iter().zip(answers) {
+            let headroom =
+                u32::try_from(u64::from(leasing.limit).saturating_sub(count)).unwrap_or(0);
+            let granted = granted(leasing.size, count, leasing.limit);
+            if leasing.ahead {
+                held.take(leasing.bucket, granted, headroom, sent + ttl, now);
+                continue;
+            }
+            let remaining = held.take(
+                leasing.bucket,
+                granted.saturating_sub(1),
+                headroom,
+                sent + ttl,
+                now,
+            );
             decisions.push(if granted == 0 {
                 RateDecision::Limited { retry_after: ttl }
             } else {

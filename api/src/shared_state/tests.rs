@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::lease::{MAX_LEASE, lease_size};
+use super::lease::{LEASE_SPAN, MAX_LEASE, lease_size, next_lease, refill_at};
 use super::*;
 
 fn states() -> Vec<Arc<dyn SharedState>> {
@@ -505,41 +505,48 @@ fn allowed(decisions: &[RateDecision]) -> usize {
 }
 
 #[tokio::test]
-async fn a_busy_bucket_asks_redis_once_a_lease() {
+async fn a_busy_bucket_asks_redis_once_a_lease_ahead_of_need() {
     let Some((a, _, url, prefix)) = redis_pair() else {
         return;
     };
-    let hit = || a.hit("busy", 1_000_000, MINUTE);
-    let max = i64::from(MAX_LEASE);
+    let limit = 1_000_000;
+    let hit = || a.hit("busy", limit, MINUTE);
+    let counted = || counted(&url, &prefix, "busy");
+    hit().await.unwrap();
+    assert_eq!(counted().await, 1, "the window's first hit");
     hit().await.unwrap();
     assert_eq!(
-        counted(&url, &prefix, "busy").await,
-        1,
-        "the window's first hit"
-    );
-    hit().await.unwrap();
-    assert_eq!(
-        counted(&url, &prefix, "busy").await,
-        1 + max,
+        counted().await,
+        1 + i64::from(MAX_LEASE),
         "then a full lease"
     );
-    for _ in 1..MAX_LEASE {
+    // The request that took it spent one: the lease holds the rest.
+    let mut held = MAX_LEASE - 1;
+    let mut count = counted().await;
+    for lease in 1..=3 {
+        for _ in 0..held - refill_at(held) - 1 {
+            hit().await.unwrap();
+        }
+        assert_eq!(
+            counted().await,
+            count,
+            "lease {lease} was spent without Redis"
+        );
         hit().await.unwrap();
+        let next = counted().await - count;
+        // Spent within LEASE_SPAN the next lease is twice what was held, else lease_size.
+        let left = limit - u32::try_from(count).unwrap();
+        let sizes = [LEASE_SPAN / 2, LEASE_SPAN * 2].map(|lasted| next_lease(left, held, lasted));
+        assert!(
+            sizes.contains(&u32::try_from(next).unwrap()),
+            "the hit that spent lease {lease} down to a quarter took the next ({next}, {sizes:?})"
+        );
+        held = refill_at(held) + u32::try_from(next).unwrap();
+        count += next;
     }
-    assert_eq!(
-        counted(&url, &prefix, "busy").await,
-        1 + max,
-        "the lease's hits were spent without Redis"
-    );
-    hit().await.unwrap();
-    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
-    // Taken back into the lease, not in Redis; the next hit spends it.
+    // A hit taken back goes into the lease, not to Redis.
     a.unhit("busy").await.unwrap();
-    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
-    for _ in 0..MAX_LEASE {
-        hit().await.unwrap();
-    }
-    assert_eq!(counted(&url, &prefix, "busy").await, 1 + 2 * max);
+    assert_eq!(counted().await, count);
 }
 
 #[tokio::test]

@@ -55,11 +55,15 @@ fn leased_hits_are_spent_one_by_one_and_count_down_like_an_unleased_counter() {
     assert_eq!(held.take("b", 3, 96, now + WINDOW, now), 99);
     drop(held);
     let held = leases.buckets(["b", "other"]);
-    assert_eq!(held.spend("b", now), Some(98));
-    assert_eq!(held.spend("b", now), Some(97));
-    assert_eq!(held.spend("b", now), Some(96));
-    assert_eq!(held.spend("b", now), None, "spent: Redis must be asked");
-    assert_eq!(held.spend("other", now), None);
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), Some(98));
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), Some(97));
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), Some(96));
+    assert_eq!(
+        held.spend("b", now).map(|s| s.remaining),
+        None,
+        "spent: Redis must be asked"
+    );
+    assert_eq!(held.spend("other", now).map(|s| s.remaining), None);
     assert_eq!(held.spend("not held", now), None);
 }
 
@@ -74,8 +78,8 @@ fn a_lease_ends_with_its_window() {
     // A new window's lease replaces the old one's unspent hits.
     let later = now + WINDOW;
     assert_eq!(held.take("b", 1, 5, later + WINDOW, later), 6);
-    assert_eq!(held.spend("b", later), Some(5));
-    assert_eq!(held.spend("b", later), None);
+    assert_eq!(held.spend("b", later).map(|s| s.remaining), Some(5));
+    assert_eq!(held.spend("b", later).map(|s| s.remaining), None);
 }
 
 #[test]
@@ -87,9 +91,9 @@ fn two_leases_for_one_window_add_up() {
     // The second lease's answer saw the first one counted: headroom 46, spare 3 + 3 held.
     assert_eq!(held.take("b", 3, 46, now + WINDOW, now), 52);
     for _ in 0..6 {
-        assert!(held.spend("b", now).is_some());
+        assert!(held.spend("b", now).map(|s| s.remaining).is_some());
     }
-    assert_eq!(held.spend("b", now), None);
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), None);
 }
 
 #[test]
@@ -99,12 +103,12 @@ fn a_hit_given_back_returns_to_the_lease() {
     let held = leases.buckets(["b"]);
     assert!(!held.give_back("b", now), "no lease: Redis takes it back");
     held.take("b", 1, 10, now + WINDOW, now);
-    assert_eq!(held.spend("b", now), Some(10));
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), Some(10));
     assert!(
         held.give_back("b", now),
         "a spent lease of this window takes it"
     );
-    assert_eq!(held.spend("b", now), Some(10));
+    assert_eq!(held.spend("b", now).map(|s| s.remaining), Some(10));
 }
 
 #[tokio::test]
@@ -117,9 +121,13 @@ async fn a_bucket_being_leased_keeps_other_leasing_requests_waiting() {
         let leases = Arc::clone(&leases);
         async move {
             let mut second = leases.buckets(["a"]);
-            assert_eq!(second.spend("a", now), None, "nothing leased yet");
+            assert_eq!(
+                second.spend("a", now).map(|s| s.remaining),
+                None,
+                "nothing leased yet"
+            );
             second.hold().await;
-            second.spend("a", now)
+            second.spend("a", now).map(|s| s.remaining)
         }
     });
     tokio::task::yield_now().await;
@@ -129,7 +137,7 @@ async fn a_bucket_being_leased_keeps_other_leasing_requests_waiting() {
     );
     first.take("a", 5, 0, now + WINDOW, now);
     assert_eq!(
-        leases.buckets(["a"]).spend("a", now),
+        leases.buckets(["a"]).spend("a", now).map(|s| s.remaining),
         Some(4),
         "spending takes no hold"
     );
@@ -153,4 +161,103 @@ fn buckets_with_nothing_left_are_dropped_once_many_are_kept() {
     leases.buckets(["fresh"]);
     assert_eq!(leases.kept(), 2, "the one in use and the new one");
     drop(live);
+}
+
+#[test]
+fn the_hit_that_spends_a_lease_down_to_a_quarter_asks_for_the_next() {
+    let leases = Leases::default();
+    let now = Instant::now();
+    let held = leases.buckets(["b"]);
+    held.take("b", 63, 90_000, now + WINDOW, now);
+    assert_eq!(refill_at(63), 15);
+    for n in 1..=47 {
+        let spent = held.spend("b", now).unwrap();
+        assert!(!spent.refill, "hit {n}: {} leased hits left", 63 - n);
+    }
+    assert!(!held.refill_due("b", now));
+    let spent = held.spend("b", now).unwrap();
+    assert!(spent.refill, "15 of 63 left: the next lease is due");
+    assert_eq!(spent.remaining, 90_000 + 15);
+    assert!(held.refill_due("b", now));
+    assert!(
+        !held.spend("b", now).unwrap().refill,
+        "asked once, by one request"
+    );
+    assert!(held.refill_due("b", now), "until it is taken");
+    // The lease taken ahead: all of it is spare, added to the 14 left.
+    assert_eq!(
+        held.take("b", 64, 89_936, now + WINDOW, now),
+        89_936 + 14 + 64
+    );
+    assert!(!held.refill_due("b", now), "taken");
+    assert!(!held.refill_due("b", now + WINDOW), "nor in a new window");
+}
+
+#[test]
+fn a_limit_with_a_thousand_or_so_left_takes_no_lease_ahead() {
+    assert!(grows(1_040));
+    assert!(!grows(1_039));
+    let leases = Leases::default();
+    let now = Instant::now();
+    let held = leases.buckets(["b"]);
+    held.take("b", 36, 563, now + WINDOW, now);
+    for _ in 0..36 {
+        assert!(
+            !held.spend("b", now).unwrap().refill,
+            "the verifier's default limit"
+        );
+    }
+    assert!(!held.refill_due("b", now));
+}
+
+#[test]
+fn leases_spent_within_their_span_double_up_to_a_sixteenth_of_what_is_left() {
+    let fast = LEASE_SPAN / 2;
+    let slow = LEASE_SPAN * 2;
+    assert_eq!(next_lease(1_000_000, 64, fast), 128, "spent fast: twice");
+    assert_eq!(
+        next_lease(1_000_000, 4096, slow),
+        2048,
+        "spent slowly: half"
+    );
+    assert_eq!(
+        next_lease(1_000_000, 64, slow),
+        MAX_LEASE,
+        "never below lease_size"
+    );
+    assert_eq!(
+        next_lease(1_000_000, 1 << 20, fast),
+        62_500,
+        "a sixteenth at most"
+    );
+    assert_eq!(
+        next_lease(1_000_000, 0, fast),
+        MAX_LEASE,
+        "the first lease of a window"
+    );
+    for left in [0, 1, 31, 600, 1_000, 1_039] {
+        for held in [0, 1, 64, 1 << 20] {
+            for lasted in [fast, slow] {
+                assert_eq!(
+                    next_lease(left, held, lasted),
+                    lease_size(left),
+                    "{left} left: a lease as without growth"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bucket_leased_again_at_once_leases_more() {
+    let leases = Leases::default();
+    let now = Instant::now();
+    let held = leases.buckets(["b"]);
+    held.take("b", 63, 1_000_000, now + WINDOW, now);
+    assert_eq!(held.lease_size("b", now), 126, "63 held, spent at once");
+    assert_eq!(
+        held.lease_size("b", now + LEASE_SPAN),
+        MAX_LEASE,
+        "spent slowly"
+    );
 }
