@@ -114,8 +114,6 @@ struct Lease {
     headroom: u32,
     /// When the window the hits belong to ends.
     until: Instant,
-    /// The request that brings `left` down to this takes the next lease, ahead of need.
-    refill_at: u32,
     /// `left` when the last lease came in ...
     held: u32,
     /// ... at this instant.
@@ -125,6 +123,12 @@ struct Lease {
 impl Lease {
     fn live(&self, now: Instant) -> bool {
         self.until > now && self.left > 0
+    }
+
+    /// Whether the next lease is due ahead of need: spent down to its refill mark
+    /// ([`refill_at`]) in a bucket whose leases [grow](grows).
+    fn refill_due(&self) -> bool {
+        self.left <= refill_at(self.held) && grows(self.headroom)
     }
 }
 
@@ -241,7 +245,8 @@ impl Buckets<'_> {
             lease.left -= 1;
             Some(Spent {
                 remaining: lease.headroom.saturating_add(lease.left),
-                refill: lease.left == lease.refill_at && grows(lease.headroom),
+                // The hit that reaches the mark asks, once; those after it do not.
+                refill: lease.left == refill_at(lease.held) && lease.refill_due(),
             })
         })?
     }
@@ -251,11 +256,7 @@ impl Buckets<'_> {
     pub fn refill_due(&self, key: &str, now: Instant) -> bool {
         self.slot(key)
             .and_then(|slot| {
-                slot.with(|lease| {
-                    lease.is_some_and(|l| {
-                        l.until > now && l.left <= l.refill_at && grows(l.headroom)
-                    })
-                })
+                slot.with(|lease| lease.is_some_and(|l| l.until > now && l.refill_due()))
             })
             .unwrap_or(false)
     }
@@ -292,7 +293,6 @@ impl Buckets<'_> {
                         left,
                         headroom,
                         until,
-                        refill_at: refill_at(left),
                         held: left,
                         taken: now,
                     });
