@@ -4,7 +4,8 @@
 #       in-process store and on PostgreSQL + Redis (closed loop with wrk: throughput ratio), and
 #       the service's p99 at half its peak rate (open loop with oha, latency-corrected);
 #   (b) approvals per second through the HTTP API vs `pgbench -N` TPS, same PostgreSQL, same
-#       client count;
+#       client count; beside it, the approval's own SQL replayed by pgbench without the service
+#       (tests/benches/approval.pgbench), the ceiling any service issuing that SQL meets;
 #   (c) one offline verification vs two `verify_strict` (criterion).
 # Then a table: figure, baseline, ratio, goal, met or not. See BENCHMARKS.md.
 #
@@ -39,7 +40,7 @@ if $quick; then
     criterion_args=(--warm-up-time 1 --measurement-time 2)
 else
     export WRK_DURATION="${WRK_DURATION:-10}" ROUNDS="${ROUNDS:-2}" OPEN_LOOP_SECS="${OPEN_LOOP_SECS:-10}"
-    export ISSUANCE_APPLICATIONS="${ISSUANCE_APPLICATIONS:-400}" PGBENCH_SECS="${PGBENCH_SECS:-10}"
+    export ISSUANCE_APPLICATIONS="${ISSUANCE_APPLICATIONS:-2000}" PGBENCH_SECS="${PGBENCH_SECS:-10}"
     criterion_args=(--warm-up-time 3 --measurement-time 10)
 fi
 export ISSUANCE_CLIENTS="${ISSUANCE_CLIENTS:-8}"
@@ -126,6 +127,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
         "$(field "$issuance" approvals_per_sec)" "$(field "$issuance" pgbench_tps) (pgbench -N TPS)" \
         "$(ratio "$(field "$issuance" approvals_per_sec)" "$(field "$issuance" pgbench_tps)")" \
         "$(ratio "$(field "$issuance" approvals_per_sec)" "$(field "$issuance" pgbench_tps)")" ">=" 0.5
+    printf '| %s | %s | %s | %s | %s | %s |\n' \
+        "the approval's SQL alone (approval.pgbench, rolled back), TPS" \
+        "$(field "$issuance" approval_sql_tps)" "$(field "$issuance" pgbench_tps) (pgbench -N TPS)" \
+        "$(field "$issuance" sql_ratio)" "(the ceiling of the line above)" ""
     offline=$(ratio "$offline_ns" "$strict_ns")
     row "offline verification, µs" "$(awk -v n="$offline_ns" 'BEGIN { printf "%.1f", n / 1000 }')" \
         "$(awk -v n="$strict_ns" 'BEGIN { printf "%.1f", n / 1000 }') (two verify_strict)" \

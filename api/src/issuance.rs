@@ -165,11 +165,37 @@ pub async fn lapses_of<C: ConnectionTrait>(
     Ok(calendar_of(db, permit).await?.lapses(today))
 }
 
-/// Signs a new version of permit `id` as it is stored in `txn` now and stores it (issuing,
-/// endorsing, binding a key): the version gets a fresh status entry carrying the permit's status,
-/// and the previous version's entry is marked superseded, so an older copy no longer verifies
-/// (SPEC §1.4: one credential in force per permit). Call [`crate::signed_lists::ListCache::changed`]
-/// after the commit.
+/// The rows a credential of a permit is assembled from, as read in the signing transaction.
+#[derive(Debug)]
+pub struct Records {
+    /// The holder, opened.
+    pub holder: residents::Resident,
+    /// The holder's registrations, as [`residences::list_by_resident`] reads them.
+    pub registrations: Vec<residences::Model>,
+    /// The permit's endorsement calendar ([`calendar_of`]).
+    pub calendar: EndorsementCalendar,
+}
+
+impl Records {
+    /// Reads the records of `permit` from `db`.
+    pub async fn read<C: ConnectionTrait>(
+        state: &AppState,
+        db: &C,
+        permit: &permits::Model,
+    ) -> ApiResult<Records> {
+        Ok(Records {
+            holder: residents::get_open(db, state.store.sealer()?, permit.resident_id).await?,
+            registrations: residences::list_by_resident(db, permit.resident_id).await?,
+            calendar: calendar_of(db, permit).await?,
+        })
+    }
+}
+
+/// Signs a new version of permit `id` as it is stored in `txn` now and stores it (endorsing,
+/// binding a key): the version gets a fresh status entry carrying the permit's status, and the
+/// previous version's entry is marked superseded, so an older copy no longer verifies (SPEC §1.4:
+/// one credential in force per permit). Call [`crate::signed_lists::ListCache::changed`] after
+/// the commit.
 pub async fn resign(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
@@ -178,35 +204,39 @@ pub async fn resign(
 ) -> ApiResult<permits::Model> {
     let permit = permits::get(txn, id).await?;
     let previous = status::current(txn, id).await?;
-    sign_version(state, txn, permit, previous, now).await
+    let records = Records::read(state, txn, &permit).await?;
+    sign_version(state, txn, permit, &records, previous, now).await
 }
 
 /// [`resign`] for a permit just stored in `txn` (`permit` as read back), which has no version
-/// yet.
+/// yet, from the `records` its issuing read in `txn` (the holder locked there: they cannot
+/// change before the commit).
 pub async fn sign_first(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
     permit: permits::Model,
+    records: &Records,
     now: DateTime<Utc>,
 ) -> ApiResult<permits::Model> {
-    sign_version(state, txn, permit, None, now).await
+    sign_version(state, txn, permit, records, None, now).await
 }
 
-/// Signs a version of `permit` at a fresh status entry and stores it, the entry of `previous` (its
-/// latest version) superseded. The rows every version shares (the open shard, the status
-/// sequence) are written last, after the signing, so concurrent signings queue on them only
-/// from there to their commit.
+/// Signs a version of `permit` from `records` at a fresh status entry and stores it, the entry of
+/// `previous` (its latest version) superseded. The rows every version shares (the open shard, the
+/// status sequence) are written last, after the signing, so concurrent signings queue on them
+/// only from there to their commit.
 async fn sign_version(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
     permit: permits::Model,
+    records: &Records,
     previous: Option<Entry>,
     now: DateTime<Utc>,
 ) -> ApiResult<permits::Model> {
     let shard_entries = i32::try_from(state.settings.status_shard_entries).unwrap_or(1 << 16);
     let allocation =
         status::allocate(txn, permit.id, permit.status.into(), shard_entries, now).await?;
-    let credential = sign_credential(state, txn, &permit, allocation.entry, now).await?;
+    let credential = sign_credential(state, txn, &permit, records, allocation.entry, now).await?;
     let permit = permits::set_credential(txn, permit.id, &credential).await?;
     allocation.settle(txn, now).await?;
     if let Some(previous) = previous {
@@ -215,16 +245,17 @@ async fn sign_version(
     Ok(permit)
 }
 
-/// Assembles the claims of `permit` as of `now`, its status at `entry`, and signs them: the
-/// `EP1:` text.
+/// Assembles the claims of `permit` from its `records` as of `now`, its status at `entry`, and
+/// signs them with the key of [`signing_district`] as stored in `db`: the `EP1:` text.
 pub async fn sign_credential<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
     permit: &permits::Model,
+    records: &Records,
     entry: Entry,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
-    let resident = residents::get_open(db, state.store.sealer()?, permit.resident_id).await?;
+    let resident = &records.holder;
     let (Some(name), Some(id_number)) = (resident.name.as_deref(), resident.id_number.as_deref())
     else {
         return Err(ApiError::unprocessable(
@@ -233,8 +264,8 @@ pub async fn sign_credential<C: ConnectionTrait>(
             "the holder's name and ID number are needed",
         ));
     };
-    let registrations = residences::list_by_resident(db, permit.resident_id).await?;
-    let current = residences::current_of(&registrations)
+    let registrations = &records.registrations;
+    let current = residences::current_of(registrations)
         .filter(|r| r.status == residences::Status::Confirmed)
         .cloned();
     let Some((residence, address)) =
@@ -246,7 +277,6 @@ pub async fn sign_credential<C: ConnectionTrait>(
             "the holder has no confirmed registration in Jinhua to put on the permit",
         ));
     };
-    let calendar = calendar_of(db, permit).await?;
     let holding = Holding {
         number: &permit.number,
         issued_on: permit.issued_on,
@@ -255,8 +285,8 @@ pub async fn sign_credential<C: ConnectionTrait>(
         id_number,
         residence,
         address,
-        periods: carried_periods_of(&registrations)?,
-        calendar: &calendar,
+        periods: carried_periods_of(registrations)?,
+        calendar: &records.calendar,
     };
     let claims = claims_of(holding, entry, &state.lists.shard_uri(entry.shard), now)?;
     let key = state.keys.issuer(db, signing_district(residence)).await?;

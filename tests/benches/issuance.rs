@@ -3,6 +3,10 @@
 //! own district (round robin over the nine), as a city's bureaus do — against `pgbench -N`
 //! (simple updates) with the same number of clients on the same PostgreSQL, in its own
 //! throwaway database, run just before and just after the approvals (the mean is the baseline).
+//! Just before the approvals, pgbench also replays the approval's own SQL (`approval.pgbench`:
+//! its statements on the prepared applications, rolled back) with as many clients: what the
+//! database alone allows for this SQL, so the service's share of the gap to `pgbench -N` and the
+//! SQL's share are printed apart.
 //!
 //! ```text
 //! EPERMIT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
@@ -10,7 +14,7 @@
 //!     cargo bench -p epermit-tests --bench issuance
 //! ```
 //!
-//! Knobs (environment): `ISSUANCE_CLIENTS` (8), `ISSUANCE_APPLICATIONS` (400, prepared through
+//! Knobs (environment): `ISSUANCE_CLIENTS` (8), `ISSUANCE_APPLICATIONS` (2000, prepared through
 //! the API: OTP log-in, registration import, counter assignment, application),
 //! `PGBENCH_SECS` (10). Needs PostgreSQL: refuses to run on SQLite.
 //!
@@ -22,6 +26,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
+use epermit_tests::approval_replay::{self, Approvals, Length};
 use epermit_tests::fixtures::{apply, assign_at_counter, id_number, post};
 use epermit_tests::{TestApp, TestDatabase, side_by_side, spawn_app_with};
 use serde_json::{Value, json};
@@ -194,7 +199,7 @@ async fn run() {
         std::process::exit(2);
     };
     let clients = knob("ISSUANCE_CLIENTS", 8).max(1);
-    let count = knob("ISSUANCE_APPLICATIONS", 400).max(clients);
+    let count = knob("ISSUANCE_APPLICATIONS", 2000).max(clients);
     let seconds = knob("PGBENCH_SECS", 10).max(1);
     let many = "1000000000";
     let app = spawn_app_with(&[
@@ -230,6 +235,33 @@ async fn run() {
         actix_web::rt::task::spawn_blocking(move || pgbench(&url, clients, seconds))
             .await
             .expect("pgbench thread")
+    };
+
+    let ids = desks.iter().flat_map(|d| d.applications.iter().copied());
+    let (first, last) = (ids.clone().min().unwrap_or(1), ids.max().unwrap_or(1));
+    assert_eq!(
+        last - first + 1,
+        i64::try_from(count).unwrap_or(i64::MAX),
+        "the prepared applications' ids are contiguous (the replay draws from first..=last)"
+    );
+    let officer = api::store::staff::find_by_username(app.state.store.conn(), "bench-officer-0")
+        .await
+        .expect("read the staff")
+        .expect("the bench's first officer");
+    let approvals = Approvals {
+        first,
+        last,
+        officer: officer.id,
+    };
+    let sql_tps = {
+        use secrecy::ExposeSecret;
+        let url = app.state.settings.database_url().expose_secret().to_owned();
+        actix_web::rt::task::spawn_blocking(move || {
+            approval_replay::replay(&url, clients, Length::Seconds(seconds), approvals)
+        })
+        .await
+        .expect("pgbench thread")
+        .unwrap_or_else(|e| panic!("{e}"))
     };
 
     let cpu_before = cpu_snapshot(&app).await;
@@ -276,8 +308,15 @@ async fn run() {
         cpu_db * 100.0 / elapsed
     );
     println!(
+        "the approval's SQL alone (approval.pgbench, rolled back) with {clients} clients: \
+         {sql_tps:.1} TPS, {:.3}× pgbench -N; the approvals reach {:.3}× of it",
+        sql_tps / tps,
+        approvals / sql_tps
+    );
+    println!(
         "SIDE-BY-SIDE issuance clients={clients} approvals={issued} approvals_per_sec={approvals:.2} \
-         pgbench_tps={tps:.2} ratio={:.3}",
-        approvals / tps
+         pgbench_tps={tps:.2} ratio={:.3} approval_sql_tps={sql_tps:.2} sql_ratio={:.3}",
+        approvals / tps,
+        sql_tps / tps
     );
 }

@@ -11,6 +11,7 @@ use api::state::AppState;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+pub mod approval_replay;
 pub mod browser;
 pub mod cut_link;
 pub mod fixtures;

@@ -111,59 +111,47 @@ enum PermitSequences {
 }
 
 /// Allocates the next sequence number of `district` in `year` (1, 2, 3, …), inside the approving
-/// transaction: an insert-if-missing of the counter, then an atomic
-/// `UPDATE … SET next = next + 1 … RETURNING next` ([`take_numbers`] of one). Concurrent
-/// allocations queue on the row lock and get distinct numbers; a rolled-back transaction gives
-/// its number back. Format the permit number from it with `policy::PermitNumber`.
+/// transaction ([`take_numbers`] of one). Concurrent allocations queue on the counter's row lock
+/// and get distinct numbers; a rolled-back transaction gives its number back. Format the permit
+/// number from it with `policy::PermitNumber`.
 pub async fn allocate_number<C: ConnectionTrait>(db: &C, district: i32, year: i32) -> Result<i64> {
     take_numbers(db, district, year, 1).await
 }
 
-/// Takes the next `count` sequence numbers of `district` in `year` at once (the counter row stays
-/// locked until the transaction ends): returns the first. The one statement that advances a
-/// counter, so its text is always bound with the same parameter types (a prepared statement is
-/// cached per connection by its text: a second statement of the same text binding `int4` where
-/// this binds `int8` would send the cached one the wrong width on PostgreSQL).
+/// Takes the next `count` sequence numbers of `district` in `year` at once and returns the first:
+/// one statement, `INSERT … VALUES (…, 1 + count) ON CONFLICT (district, year) DO UPDATE SET next
+/// = next + count RETURNING next`, which creates the counter at its first use and otherwise
+/// advances it (the counter row stays locked until the transaction ends). The one statement that
+/// advances a counter, so its text is always bound with the same parameter types (a prepared
+/// statement is cached per connection by its text: a second statement of the same text binding
+/// `int4` where this binds `int8` would send the cached one the wrong width on PostgreSQL).
 pub async fn take_numbers<C: ConnectionTrait>(
     db: &C,
     district: i32,
     year: i32,
     count: i64,
 ) -> Result<i64> {
-    ensure_counter(db, district, year).await?;
-    let update = Query::update()
-        .table(PermitSequences::Table)
-        .value(
-            PermitSequences::Next,
-            Expr::col(PermitSequences::Next).add(count),
-        )
-        .and_where(Expr::col(PermitSequences::District).eq(district))
-        .and_where(Expr::col(PermitSequences::Year).eq(year))
-        .returning_col(PermitSequences::Next)
-        .to_owned();
-    let row = found(db.query_one(&update).await?, "permit sequence")?;
-    let next: i64 = row.try_get("", "next")?;
-    Ok(next - count)
-}
-
-/// Creates the counter of `district` in `year` (at 1) unless it exists.
-pub async fn ensure_counter<C: ConnectionTrait>(db: &C, district: i32, year: i32) -> Result<()> {
-    let insert = Query::insert()
+    let upsert = Query::insert()
         .into_table(PermitSequences::Table)
         .columns([
             PermitSequences::District,
             PermitSequences::Year,
             PermitSequences::Next,
         ])
-        .values([district.into(), year.into(), 1i64.into()])?
+        .values([district.into(), year.into(), (1 + count).into()])?
         .on_conflict(
             OnConflict::columns([PermitSequences::District, PermitSequences::Year])
-                .do_nothing()
+                .value(
+                    PermitSequences::Next,
+                    Expr::col((PermitSequences::Table, PermitSequences::Next)).add(count),
+                )
                 .to_owned(),
         )
+        .returning_col(PermitSequences::Next)
         .to_owned();
-    db.execute(&insert).await?;
-    Ok(())
+    let row = found(db.query_one(&upsert).await?, "permit sequence")?;
+    let next: i64 = row.try_get("", "next")?;
+    Ok(next - count)
 }
 
 /// A permit to store.

@@ -9,7 +9,7 @@ use crate::auth::extract::Officer;
 use crate::error::{ApiError, ApiResult};
 use crate::issuance;
 use crate::state::AppState;
-use crate::store::{self, StoreError, applications, audit, permits};
+use crate::store::{self, StoreError, applications, audit, permits, residences, residents};
 use crate::workflows::application::{already_decided, check_conditions};
 use crate::workflows::lock_resident;
 
@@ -34,10 +34,11 @@ pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<p
     if application.status != applications::Status::Submitted {
         return Err(already_decided());
     }
-    lock_resident(&txn, application.resident_id).await?;
+    let holder = lock_resident(&txn, application.resident_id).await?;
     let earlier = issuance::no_permit_held(&txn, application.resident_id, district).await?;
     let issued_on = policy::calendar::day_in_shanghai(now);
-    let periods = issuance::confirmed_periods(&txn, application.resident_id).await?;
+    let registrations = residences::list_by_resident(&txn, application.resident_id).await?;
+    let periods = issuance::periods_of(&registrations);
     let lapses = issuance::lapses_left_by(&txn, earlier.as_ref(), issued_on).await?;
     let conditions = policy::Application {
         date: issued_on,
@@ -82,7 +83,13 @@ pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<p
         StoreError::Conflict(_) => already_decided(),
         e => e.into(),
     })?;
-    let permit = issuance::sign_first(state, &txn, permit, now).await?;
+    // Read in this transaction under the holder's lock: what the credential is signed from.
+    let records = issuance::Records {
+        holder: residents::open(state.store.sealer()?, holder)?,
+        registrations,
+        calendar,
+    };
+    let permit = issuance::sign_first(state, &txn, permit, &records, now).await?;
     if let Some(earlier) = &earlier {
         issuance::supersede(&txn, earlier, &permit, now).await?;
     }

@@ -28,6 +28,7 @@ pub mod registration;
 use sea_orm::{DatabaseTransaction, EntityTrait, QuerySelect};
 
 use crate::error::{ApiError, ApiResult};
+use crate::store::residents;
 
 /// The audit-log name of a resident: `resident:12`.
 pub fn resident_actor(resident: i64) -> String {
@@ -36,12 +37,14 @@ pub fn resident_actor(resident: i64) -> String {
 
 /// Locks the resident's row until the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL;
 /// SQLite transactions are serialised already), so one resident's concurrent changes queue
-/// instead of both passing a check such as "no open registration".
-pub(crate) async fn lock_resident(txn: &DatabaseTransaction, resident: i64) -> ApiResult<()> {
-    crate::store::residents::Entity::find_by_id(resident)
+/// instead of both passing a check such as "no open registration". Returns the row as locked.
+pub(crate) async fn lock_resident(
+    txn: &DatabaseTransaction,
+    resident: i64,
+) -> ApiResult<residents::Model> {
+    residents::Entity::find_by_id(resident)
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(ApiError::NotFound("resident"))?;
-    Ok(())
+        .ok_or(ApiError::NotFound("resident"))
 }

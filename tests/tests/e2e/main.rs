@@ -4,6 +4,7 @@
 
 mod access;
 mod applications;
+mod approval_replay;
 mod audit;
 mod auth;
 mod authorization;

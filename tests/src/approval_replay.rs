@@ -1,0 +1,85 @@
+//! The approval's own SQL replayed by pgbench without the service (`benches/approval.pgbench`):
+//! the ceiling the issuance bench prints beside `pgbench -N` (issue 14, item 6), and the check
+//! that the script still runs on the schema as migrated.
+
+use std::process::Command;
+
+use chrono::{Datelike, Duration};
+
+use crate::side_by_side;
+
+/// The script, next to the benches.
+pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/approval.pgbench");
+
+/// How long a replay runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Length {
+    /// For this many seconds (`-T`).
+    Seconds(u64),
+    /// This many transactions per client (`-t`).
+    Transactions(u64),
+}
+
+/// What a replay approves: the submitted applications `first..=last` (drawn at random), as the
+/// staff member `officer` (an id).
+#[derive(Clone, Copy, Debug)]
+pub struct Approvals {
+    /// The lowest application id.
+    pub first: i64,
+    /// The highest.
+    pub last: i64,
+    /// The approving officer's staff id.
+    pub officer: i64,
+}
+
+/// Replays `approvals` (each transaction rolled back) on the service's database at `url` with
+/// `clients` clients, `-M prepared` as sqlx sends statements: its TPS, or why pgbench failed.
+pub fn replay(
+    url: &str,
+    clients: u64,
+    length: Length,
+    approvals: Approvals,
+) -> Result<f64, String> {
+    let Approvals {
+        first,
+        last,
+        officer,
+    } = approvals;
+    let today = policy::calendar::today();
+    // As long as a credential's text and an audit hash (`hmac:<kid>:<64 hex>`) are.
+    let credential = format!("EP1:{}", "0".repeat(420));
+    let hash = format!("hmac:{}:{}", "0".repeat(16), "0".repeat(64));
+    let variables = [
+        format!("first={first}"),
+        format!("last={last}"),
+        format!("officer={officer}"),
+        format!("year={}", today.year()),
+        format!("issued_on={today}"),
+        format!("valid_until={}", today + Duration::days(365)),
+        format!("credential={credential}"),
+        format!("hash={hash}"),
+    ];
+    let mut command = Command::new("pgbench");
+    command.args(["-n", "-M", "prepared", "-f", SCRIPT]);
+    command.arg(format!("-c{clients}"));
+    command.arg(format!("-j{}", clients.min(2)));
+    command.arg(match length {
+        Length::Seconds(s) => format!("-T{s}"),
+        Length::Transactions(t) => format!("-t{t}"),
+    });
+    for variable in &variables {
+        command.args(["-D", variable]);
+    }
+    let output = command
+        .arg(url)
+        .output()
+        .map_err(|e| format!("cannot run pgbench ({e})"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "pgbench ({SCRIPT}) failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    side_by_side::parse_pgbench(&text).map_err(|e| format!("{e}:\n{text}"))
+}
