@@ -9,6 +9,7 @@ use crate::calendar::days_between;
 use crate::coverage::Coverage;
 
 /// Continuous residence as of a day: since when, and how many days that makes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Continuity {
     /// First day of the run that counts; `None` when not registered on `as_of` or a lapse is

@@ -13,6 +13,7 @@ pub type Timing = std::result::Result<Endorsed, TooEarly>;
 
 /// An endorsement accepted (SPEC §1.4). Serialised with its kind under `timing` (`in_window`,
 /// `late`), as the API returns it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "timing", rename_all = "snake_case")]
 pub enum Endorsed {

@@ -15,6 +15,8 @@ mod coverage;
 mod district;
 mod endorsement;
 mod error;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod period;
 mod permit_number;
 mod registration;

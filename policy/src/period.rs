@@ -51,6 +51,7 @@ impl Period {
 
 /// A time the permit's use was suspended for want of endorsement: `[from, until)`, `until` being
 /// the day of the late endorsement, `None` while still unendorsed (SPEC §1.4).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Lapse {
     from: NaiveDate,

@@ -76,6 +76,7 @@ impl Thresholds {
 }
 
 /// One rule's outcome, serialised as in the SPEC §3 contract.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RuleOutcome {
@@ -120,6 +121,7 @@ impl RuleOutcome {
 }
 
 /// What stands in the way of conversion besides residence time, in the order SPEC §3 lists them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Blocker {
@@ -138,6 +140,7 @@ pub enum Blocker {
 }
 
 /// The conversion report: the serialised form is the SPEC §3 JSON contract.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The target district.

@@ -114,7 +114,7 @@ async fn mine(auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<MyP
     security(("bearer_jwt" = [])),
     params(ReportQuery),
     responses(
-        (status = 200, description = "The SPEC §3 report", body = Object),
+        (status = 200, description = "The SPEC §3 report", body = policy::Report),
         (status = 400, description = "`invalid_district`, `target_not_in_jinhua`"),
         (status = 404, description = "No permit has been issued to you"),
     )

@@ -137,7 +137,6 @@ pub struct MyPermit {
     /// The signed `EP1:` credential (also in `permit`).
     pub credential: String,
     /// The SPEC §3 report for the issuing district.
-    #[schema(value_type = Object)]
     pub report: policy::Report,
     /// The endorsement window today (SPEC §1.4).
     pub endorsement: EndorsementWindow,
@@ -304,7 +303,6 @@ impl TryFrom<HolderKeyBody> for Binding {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndorsementView {
     /// In the window, or late (with the lapse): `{"timing": "in_window"|"late", …}`.
-    #[schema(value_type = Object)]
     pub timing: policy::Endorsed,
     /// The permit as endorsed.
     pub permit: PermitView,

@@ -130,15 +130,9 @@ pub fn reason() -> Object {
     ))
 }
 
-/// A Jinhua district's code ([`policy::District`]).
+/// A Jinhua district's code ([`policy::District`]; its schema is policy's own).
 pub fn district() -> Object {
-    done(
-        string(
-            "A Jinhua district, by its six-digit GB/T 2260 code.",
-            "330702",
-        )
-        .enum_values(Some(policy::District::ALL.map(|d| d.code().to_string()))),
-    )
+    policy::openapi::district()
 }
 
 /// A `YYYY-MM-DD` day ([`policy::calendar::parse_date`]).
