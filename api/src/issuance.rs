@@ -30,18 +30,11 @@ pub async fn confirmed_periods<C: ConnectionTrait>(
     Ok(periods_of(&rows))
 }
 
-/// The resident's confirmed registrations as the periods a credential states, each day of them
-/// one a credential can carry (SPEC §2, [`policy::check_carried_date`]): a registration stored
-/// before that rule bound (an import of 1969 history) is 422 `date_before_1970` naming the
-/// registration — never a 500 at signing. Correct the record or reject the application.
-pub async fn carried_periods<C: ConnectionTrait>(
-    db: &C,
-    resident_id: i64,
-) -> ApiResult<Vec<Period>> {
-    carried_periods_of(&residences::list_by_resident(db, resident_id).await?)
-}
-
-/// [`carried_periods`] of a resident's registrations `rows` as read.
+/// The confirmed ones of a resident's registrations `rows` as the periods a credential states,
+/// each day of them one a credential can carry (SPEC §2, [`policy::check_carried_date`]): a
+/// registration stored before that rule bound (an import of 1969 history) is 422
+/// `date_before_1970` naming the registration — never a 500 at signing. Correct the record or
+/// reject the application.
 pub fn carried_periods_of(rows: &[residences::Model]) -> ApiResult<Vec<Period>> {
     for row in rows
         .iter()
@@ -310,7 +303,7 @@ pub struct Holding<'a> {
     pub residence: District,
     /// Its address.
     pub address: String,
-    /// The confirmed registrations ([`carried_periods`]).
+    /// The confirmed registrations ([`carried_periods_of`]).
     pub periods: Vec<Period>,
     /// The permit's endorsement calendar.
     pub calendar: &'a EndorsementCalendar,

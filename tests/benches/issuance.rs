@@ -26,8 +26,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
-use epermit_tests::approval_replay::{self, Approvals, Length};
+use epermit_tests::approval_replay::{self, Approvals};
 use epermit_tests::fixtures::{apply, assign_at_counter, id_number, post};
+use epermit_tests::side_by_side::Length;
 use epermit_tests::{TestApp, TestDatabase, side_by_side, spawn_app_with};
 use serde_json::{Value, json};
 
@@ -118,25 +119,8 @@ async fn prepare(app: &TestApp, clients: u64, count: u64) -> Vec<Desk> {
 
 /// `pgbench -N` TPS with `clients` clients for `seconds` on the database at `url`.
 fn pgbench(url: &str, clients: u64, seconds: u64) -> f64 {
-    let output = Command::new("pgbench")
-        .args(["-N", "-n"])
-        .arg(format!("-c{clients}"))
-        .arg(format!("-j{}", clients.min(2)))
-        .arg(format!("-T{seconds}"))
-        .arg(url)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run pgbench ({e}): install it with `apt-get install -y postgresql-contrib`"
-            )
-        });
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "pgbench failed: {text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    side_by_side::parse_pgbench(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+    side_by_side::pgbench(url, clients, Length::Seconds(seconds), &["-N".to_owned()])
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// CPU time (user + system, seconds) process `pid` has used so far, from `/proc/<pid>/stat`

@@ -2,23 +2,12 @@
 //! the ceiling the issuance bench prints beside `pgbench -N` (issue 14, item 6), and the check
 //! that the script still runs on the schema as migrated.
 
-use std::process::Command;
-
 use chrono::{Datelike, Duration};
 
-use crate::side_by_side;
+use crate::side_by_side::{self, Length};
 
 /// The script, next to the benches.
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/approval.pgbench");
-
-/// How long a replay runs.
-#[derive(Clone, Copy, Debug)]
-pub enum Length {
-    /// For this many seconds (`-T`).
-    Seconds(u64),
-    /// This many transactions per client (`-t`).
-    Transactions(u64),
-}
 
 /// What a replay approves: the submitted applications `first..=last` (drawn at random), as the
 /// staff member `officer` (an id).
@@ -59,27 +48,14 @@ pub fn replay(
         format!("credential={credential}"),
         format!("hash={hash}"),
     ];
-    let mut command = Command::new("pgbench");
-    command.args(["-n", "-M", "prepared", "-f", SCRIPT]);
-    command.arg(format!("-c{clients}"));
-    command.arg(format!("-j{}", clients.min(2)));
-    command.arg(match length {
-        Length::Seconds(s) => format!("-T{s}"),
-        Length::Transactions(t) => format!("-t{t}"),
-    });
-    for variable in &variables {
-        command.args(["-D", variable]);
+    let mut args = vec![
+        "-M".to_owned(),
+        "prepared".to_owned(),
+        "-f".to_owned(),
+        SCRIPT.to_owned(),
+    ];
+    for variable in variables {
+        args.extend(["-D".to_owned(), variable]);
     }
-    let output = command
-        .arg(url)
-        .output()
-        .map_err(|e| format!("cannot run pgbench ({e})"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "pgbench ({SCRIPT}) failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    side_by_side::parse_pgbench(&text).map_err(|e| format!("{e}:\n{text}"))
+    side_by_side::pgbench(url, clients, length, &args)
 }

@@ -46,6 +46,46 @@ pub fn parse_oha(text: &str) -> Result<Run, String> {
     })
 }
 
+/// How long a `pgbench` run lasts.
+#[derive(Clone, Copy, Debug)]
+pub enum Length {
+    /// For this many seconds (`-T`).
+    Seconds(u64),
+    /// This many transactions per client (`-t`).
+    Transactions(u64),
+}
+
+/// Runs `pgbench -n` with `clients` clients (on at most 2 threads) for `length` against the
+/// database at `url`, with `args` besides (`-N`, or a script and its variables): its TPS, or why
+/// it failed.
+pub fn pgbench(url: &str, clients: u64, length: Length, args: &[String]) -> Result<f64, String> {
+    let output = std::process::Command::new("pgbench")
+        .arg("-n")
+        .arg(format!("-c{clients}"))
+        .arg(format!("-j{}", clients.min(2)))
+        .arg(match length {
+            Length::Seconds(s) => format!("-T{s}"),
+            Length::Transactions(t) => format!("-t{t}"),
+        })
+        .args(args)
+        .arg(url)
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run pgbench ({e}): install it with `apt-get install -y postgresql-contrib`"
+            )
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "pgbench {} failed: {text}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    parse_pgbench(&text).map_err(|e| format!("{e}:\n{text}"))
+}
+
 /// The TPS of a `pgbench` run, "without initial connection time" (the figure pgbench prints
 /// last); an error when a transaction failed or the line is missing.
 pub fn parse_pgbench(text: &str) -> Result<f64, String> {

@@ -24,7 +24,7 @@ use crate::workflows::lock_resident;
 /// and an application no longer allowed is 422 `application_refused` naming each unmet condition
 /// — nothing is written, the application stays submitted, to be rejected with a reason. A
 /// registration whose days no credential can carry is 422 `date_before_1970`
-/// ([`issuance::carried_periods`]), likewise with nothing written.
+/// ([`issuance::carried_periods_of`]), likewise with nothing written.
 pub async fn approve(state: &AppState, officer: Officer, id: i64) -> ApiResult<permits::Model> {
     let now = Utc::now();
     let txn = state.store.begin().await?;

@@ -2,8 +2,9 @@
 //! issuance bench sets beside `pgbench -N` (issue 14, item 6): it still runs on the schema as
 //! migrated, and leaves nothing behind. PostgreSQL only (pgbench speaks to nothing else).
 
-use epermit_tests::approval_replay::{self, Approvals, Length};
+use epermit_tests::approval_replay::{self, Approvals};
 use epermit_tests::fixtures::{apply, post, registered_for_400_days};
+use epermit_tests::side_by_side::Length;
 use epermit_tests::spawn_app;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
